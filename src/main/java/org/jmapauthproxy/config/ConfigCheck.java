@@ -1,0 +1,182 @@
+package org.jmapauthproxy.config;
+
+import org.jmapauthproxy.credential.CredentialService.Encryption;
+import org.jmapauthproxy.credential.CyrusTokenMinter;
+import org.jmapauthproxy.credential.SealedCredential;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Start-up validation of {@link ProxyConfig}: every problem is collected and reported in one
+ * exception, so an operator fixes the whole file at once instead of one restart per mistake.
+ * Messages name the setting, never its value.
+ */
+public final class ConfigCheck {
+
+    private static final Logger LOG = Logger.getLogger(ConfigCheck.class);
+
+    static final int MIN_HS512_SECRET_BYTES = 64;
+    private static final Set<String> ALGORITHMS = Set.of("HS512", "RS256", "ES256");
+
+    private ConfigCheck() {
+    }
+
+    /** Thrown when the configuration cannot work; the message lists every problem. */
+    public static final class InvalidConfig extends RuntimeException {
+        public InvalidConfig(List<String> problems) {
+            super("jmap-auth-proxy cannot start, fix these settings:\n  - " + String.join("\n  - ", problems),
+                    null, false, false);
+        }
+    }
+
+    /** Validates, logs the warnings that deliberate weak choices deserve, and throws on problems. */
+    public static void verify(ProxyConfig config) {
+        List<String> problems = problems(config);
+        if (!problems.isEmpty()) {
+            throw new InvalidConfig(problems);
+        }
+        ProxyConfig.Jwt jwt = config.jwt();
+        if ("HS512".equals(jwt.algorithm())
+                && jwt.secret().orElse("").getBytes(StandardCharsets.UTF_8).length < MIN_HS512_SECRET_BYTES) {
+            LOG.warn("authproxy.jwt.secret is shorter than 64 bytes (allowed by authproxy.jwt.allow-short-secret); "
+                    + "use a longer random secret");
+        }
+        if (encryption(config) == Encryption.NONE) {
+            LOG.warn("authproxy.credentials.encryption=none: passwords are stored in Redis only base64-encoded");
+        }
+    }
+
+    /** The configured encryption, or {@code null} when the value is unknown. */
+    public static Encryption encryption(ProxyConfig config) {
+        return switch (config.credentials().encryption().toLowerCase(Locale.ROOT)) {
+            case "aes-gcm" -> Encryption.AES_GCM;
+            case "none" -> Encryption.NONE;
+            default -> null;
+        };
+    }
+
+    /** Every problem with the configuration; empty when it can work. */
+    public static List<String> problems(ProxyConfig config) {
+        List<String> problems = new ArrayList<>();
+        checkJwt(config.jwt(), problems);
+        checkCredentials(config, problems);
+        checkOrigin(config.origin(), problems);
+        config.publicUrl().ifPresent(url -> {
+            if (!isHttpUrl(url)) {
+                problems.add("authproxy.public-url must be an absolute http(s) URL");
+            }
+        });
+        if (config.maxUploadSize().asLongValue() <= 0) {
+            problems.add("authproxy.max-upload-size must be positive");
+        }
+        return problems;
+    }
+
+    private static void checkJwt(ProxyConfig.Jwt jwt, List<String> problems) {
+        if (!ALGORITHMS.contains(jwt.algorithm())) {
+            problems.add("authproxy.jwt.algorithm must be one of HS512, RS256, ES256");
+            return;
+        }
+        if ("HS512".equals(jwt.algorithm())) {
+            int length = jwt.secret().orElse("").getBytes(StandardCharsets.UTF_8).length;
+            if (length == 0) {
+                problems.add("authproxy.jwt.secret is missing (HS512 needs it)");
+            } else if (length < MIN_HS512_SECRET_BYTES && !jwt.allowShortSecret()) {
+                problems.add("authproxy.jwt.secret is " + length + " bytes; HS512 needs at least 64 "
+                        + "(or set authproxy.jwt.allow-short-secret=true)");
+            }
+        } else if (jwt.publicKey().isEmpty()) {
+            problems.add("authproxy.jwt.public-key is missing (" + jwt.algorithm() + " needs it)");
+        }
+        if (jwt.sessionClaim().isBlank()) {
+            problems.add("authproxy.jwt.session-claim must not be empty");
+        }
+        if (jwt.leeway().isNegative()) {
+            problems.add("authproxy.jwt.leeway must not be negative");
+        }
+    }
+
+    private static void checkCredentials(ProxyConfig config, List<String> problems) {
+        ProxyConfig.Credentials credentials = config.credentials();
+        Encryption encryption = encryption(config);
+        if (encryption == null) {
+            problems.add("authproxy.credentials.encryption must be aes-gcm or none");
+        } else if (encryption == Encryption.AES_GCM) {
+            if (credentials.key().isEmpty()) {
+                problems.add("authproxy.credentials.key is missing (aes-gcm needs base64 of 32 bytes)");
+            } else if (aesKey(credentials.key().get()) == null) {
+                problems.add("authproxy.credentials.key is not base64 of exactly 32 bytes");
+            }
+            List<String> previous = credentials.previousKeys().orElse(List.of());
+            for (int i = 0; i < previous.size(); i++) {
+                if (aesKey(previous.get(i)) == null) {
+                    problems.add("authproxy.credentials.previous-keys[" + i + "] is not base64 of exactly 32 bytes");
+                }
+            }
+        }
+        if (credentials.timeout().isNegative() || credentials.timeout().isZero()) {
+            problems.add("authproxy.credentials.timeout must be positive");
+        }
+    }
+
+    private static void checkOrigin(ProxyConfig.Origin origin, List<String> problems) {
+        if (origin.url().isEmpty()) {
+            problems.add("authproxy.origin.url is missing");
+        } else if (!isHttpUrl(origin.url().get())) {
+            problems.add("authproxy.origin.url must be an absolute http(s) URL without query");
+        }
+        if (origin.timeout().isNegative() || origin.timeout().isZero()) {
+            problems.add("authproxy.origin.timeout must be positive");
+        }
+        if (origin.maxConnections() < 1 || origin.maxEventStreams() < 1) {
+            problems.add("authproxy.origin.max-connections and max-event-streams must be at least 1");
+        }
+        switch (origin.auth()) {
+            case "basic" -> { }
+            case "cyrus-jwt" -> {
+                if (origin.jwtKeyFile().isEmpty()) {
+                    problems.add("authproxy.origin.jwt-key-file is missing (cyrus-jwt needs it)");
+                } else {
+                    try {
+                        CyrusTokenMinter.readKeyFile(Path.of(origin.jwtKeyFile().get()));
+                    } catch (IOException e) {
+                        problems.add("authproxy.origin.jwt-key-file cannot be used: " + e.getMessage());
+                    }
+                }
+                if (origin.jwtReuseMargin().compareTo(origin.jwtMaxAge()) >= 0) {
+                    problems.add("authproxy.origin.jwt-reuse-margin must be shorter than jwt-max-age");
+                }
+            }
+            default -> problems.add("authproxy.origin.auth must be basic or cyrus-jwt");
+        }
+    }
+
+    /** Decodes a base64 AES-256 key, or {@code null} when it is not exactly 32 bytes of base64. */
+    public static byte[] aesKey(String base64) {
+        try {
+            byte[] key = Base64.getDecoder().decode(base64.trim());
+            return key.length == SealedCredential.KEY_BYTES ? key : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static boolean isHttpUrl(String url) {
+        try {
+            URI uri = URI.create(url);
+            return ("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
+                    && uri.getHost() != null && uri.getRawQuery() == null && uri.getRawFragment() == null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package org.jmapauthproxy.config;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.redis.client.Redis;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import org.jmapauthproxy.credential.CredentialService;
+import org.jmapauthproxy.credential.CredentialStore;
+import org.jmapauthproxy.credential.CyrusTokenMinter;
+import org.jmapauthproxy.credential.RedisCredentialStore;
+import org.jmapauthproxy.credential.SealedCredential;
+import org.jmapauthproxy.jmap.PublicBase;
+import org.jmapauthproxy.jmap.SessionRewriter;
+import org.jmapauthproxy.jmap.WellKnownRewriter;
+import org.jmapauthproxy.ops.ProxyMetrics;
+import org.jmapauthproxy.ops.RequestLog;
+import org.jmapauthproxy.route.ProxyRoute;
+import org.jmapauthproxy.token.TokenExtractor;
+import org.jmapauthproxy.token.TokenVerifier;
+import org.jmapauthproxy.upstream.Forwarder;
+import org.jmapauthproxy.upstream.Origin;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one place where the request pipeline is assembled from the configuration. The first bean
+ * asked for validates the whole configuration ({@link ConfigCheck}), so a bad setting stops the
+ * process before the HTTP port opens.
+ */
+@ApplicationScoped
+public class ProxyBeans {
+
+    private final ProxyConfig config;
+
+    ProxyBeans(ProxyConfig config) {
+        ConfigCheck.verify(config);
+        this.config = config;
+    }
+
+    void installRoute(@Observes Router router, ProxyRoute route) {
+        route.install(router);
+    }
+
+    @Produces
+    @Singleton
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Produces
+    @Singleton
+    TokenExtractor tokenExtractor() {
+        return new TokenExtractor(config.token().cookieName());
+    }
+
+    @Produces
+    @Singleton
+    TokenVerifier tokenVerifier(Clock clock) {
+        return new TokenVerifier(config.jwt(), clock);
+    }
+
+    @Produces
+    @Singleton
+    CredentialStore credentialStore(Redis redis) {
+        return new RedisCredentialStore(redis);
+    }
+
+    @Produces
+    @Singleton
+    CredentialService credentialService(Vertx vertx, CredentialStore store, Clock clock) {
+        CredentialService.Encryption encryption = ConfigCheck.encryption(config);
+        SealedCredential sealed = null;
+        if (encryption == CredentialService.Encryption.AES_GCM) {
+            List<byte[]> keys = new ArrayList<>();
+            keys.add(ConfigCheck.aesKey(config.credentials().key().orElseThrow()));
+            config.credentials().previousKeys().orElse(List.of()).forEach(k -> keys.add(ConfigCheck.aesKey(k)));
+            sealed = new SealedCredential(keys);
+        }
+        CyrusTokenMinter minter = null;
+        ProxyConfig.Origin origin = config.origin();
+        if ("cyrus-jwt".equals(origin.auth())) {
+            try {
+                byte[] key = CyrusTokenMinter.readKeyFile(Path.of(origin.jwtKeyFile().orElseThrow()));
+                minter = new CyrusTokenMinter(key, origin.jwtMaxAge(), origin.jwtReuseMargin(), origin.jwtLifetime(),
+                        clock, config.jwt().cacheSize());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return new CredentialService(vertx, store, config.credentials().keyPrefix().orElse(""), encryption,
+                sealed, minter, config.credentials().timeout());
+    }
+
+    @Produces
+    @Singleton
+    Origin origin(Vertx vertx) {
+        return new Origin(vertx, config.origin());
+    }
+
+    void closeOrigin(@Observes ShutdownEvent event, Origin origin) {
+        origin.close();
+    }
+
+    @Produces
+    @Singleton
+    ProxyMetrics proxyMetrics(MeterRegistry registry) {
+        return new ProxyMetrics(registry);
+    }
+
+    @Produces
+    @Singleton
+    Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics) {
+        PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
+        return new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
+                List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)));
+    }
+
+    @Produces
+    @Singleton
+    RequestLog requestLog(ProxyMetrics metrics) {
+        return new RequestLog(metrics, config.log().user());
+    }
+
+    @Produces
+    @Singleton
+    ProxyRoute proxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
+                          Forwarder forwarder, RequestLog log) {
+        return new ProxyRoute(extractor, verifier, credentials, forwarder, log,
+                config.maxUploadSize().asLongValue(), config.trustForwardedHeaders());
+    }
+}

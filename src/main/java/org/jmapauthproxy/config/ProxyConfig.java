@@ -1,0 +1,192 @@
+package org.jmapauthproxy.config;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every setting of jmap-auth-proxy, under the {@code authproxy} prefix. Secrets are {@link Optional}
+ * so that {@link ConfigCheck} can list every missing one at once instead of failing on the first.
+ */
+@ConfigMapping(prefix = "authproxy")
+public interface ProxyConfig {
+
+    /** Where the session token is looked for in the client's request. */
+    Token token();
+
+    /** Access log settings. */
+    Log log();
+
+    /** How the session token is verified. */
+    Jwt jwt();
+
+    /** Where the user's credentials live and how they are sealed. */
+    Credentials credentials();
+
+    /** The origin (Cyrus) that requests are forwarded to. */
+    Origin origin();
+
+    /**
+     * Public base URL of the proxy as clients see it (scheme, host, optional port, no path), used to
+     * make the JMAP session URLs absolute. When unset it is derived from the request.
+     */
+    @WithName("public-url")
+    Optional<String> publicUrl();
+
+    /**
+     * Whether {@code X-Forwarded-For/-Proto/-Host} sent by the client are trusted (set this only behind
+     * a load balancer that overwrites them). When false the proxy replaces them with what it sees.
+     */
+    @WithName("trust-forwarded-headers")
+    @WithDefault("false")
+    boolean trustForwardedHeaders();
+
+    /**
+     * Largest request body a client may declare in {@code Content-Length}; larger ones get 413 before
+     * the origin is contacted. Cyrus's own default {@code maxSizeUpload} is 1 GiB.
+     */
+    @WithName("max-upload-size")
+    @WithDefault("1G")
+    MemorySize maxUploadSize();
+
+    /** Access log settings. */
+    interface Log {
+        /** Add the token's {@code sub} to each access line (off by default: it identifies a person). */
+        @WithDefault("false")
+        boolean user();
+    }
+
+    /** Token extraction settings. */
+    interface Token {
+        /** Name of the cookie that carries the token when no {@code Authorization: Bearer} header is sent. */
+        @WithName("cookie-name")
+        @WithDefault("Authorization")
+        String cookieName();
+    }
+
+    /** Token verification settings (SmallRye JWT). */
+    interface Jwt {
+        /** Signature algorithm: {@code HS512} (default), {@code RS256} or {@code ES256}. */
+        @WithDefault("HS512")
+        String algorithm();
+
+        /** HMAC secret for HS512; its UTF-8 bytes are the key. At least 64 bytes. */
+        Optional<String> secret();
+
+        /** Accept an HS512 secret shorter than 64 bytes (logs a warning). For legacy deployments only. */
+        @WithName("allow-short-secret")
+        @WithDefault("false")
+        boolean allowShortSecret();
+
+        /** For RS256/ES256: PEM public key, JWK or JWKS, inline or as a location (file:, classpath: or https:). */
+        @WithName("public-key")
+        Optional<String> publicKey();
+
+        /** Name of the claim that carries the session id (the Redis key suffix). */
+        @WithName("session-claim")
+        @WithDefault("sid")
+        String sessionClaim();
+
+        /** Clock skew tolerated on {@code exp} and {@code nbf}. */
+        @WithDefault("30s")
+        Duration leeway();
+
+        /** Expected {@code iss}; enforced only when set. */
+        Optional<String> issuer();
+
+        /** Expected {@code aud} (any of); enforced only when set. */
+        Optional<List<String>> audience();
+
+        /** How many verified tokens are remembered, so a token is verified once and not on every request. */
+        @WithName("cache-size")
+        @WithDefault("10000")
+        int cacheSize();
+    }
+
+    /** Credential store settings. */
+    interface Credentials {
+        /** Prefix put before the session id to form the Redis key. */
+        @WithName("key-prefix")
+        Optional<String> keyPrefix();
+
+        /** {@code aes-gcm} (default) or {@code none} (value already is base64 of user:password). */
+        @WithDefault("aes-gcm")
+        String encryption();
+
+        /** Current AES-256 key, standard base64 of 32 bytes. */
+        Optional<String> key();
+
+        /** Older AES-256 keys, tried after the current one while entries sealed with them remain. */
+        @WithName("previous-keys")
+        Optional<List<String>> previousKeys();
+
+        /** How long the Redis lookup may take before the request is answered 503. */
+        @WithDefault("2s")
+        Duration timeout();
+    }
+
+    /** Origin settings. */
+    interface Origin {
+        /** Base URL of the origin, e.g. {@code http://127.0.0.1:8008}; a path is prefixed to every request. */
+        Optional<String> url();
+
+        /** Time allowed from sending the request to the origin's first response byte. */
+        @WithDefault("60s")
+        Duration timeout();
+
+        /** Time allowed to open a TCP connection to the origin. */
+        @WithName("connect-timeout")
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /**
+         * A connection carrying no bytes for this long is closed, streams included; must exceed the
+         * JMAP EventSource {@code ping} interval that clients ask for.
+         */
+        @WithName("idle-timeout")
+        @WithDefault("10m")
+        Duration idleTimeout();
+
+        /** Pooled keep-alive connections for ordinary requests. */
+        @WithName("max-connections")
+        @WithDefault("64")
+        int maxConnections();
+
+        /** Separate pool for long-lived event streams, so they never starve ordinary requests. */
+        @WithName("max-event-streams")
+        @WithDefault("1024")
+        int maxEventStreams();
+
+        /** Requests allowed to wait for a pooled connection before new ones are refused with 503. */
+        @WithName("max-wait-queue")
+        @WithDefault("1024")
+        int maxWaitQueue();
+
+        /** {@code basic} (default: the user's sealed password) or {@code cyrus-jwt} (minted bearer). */
+        @WithDefault("basic")
+        String auth();
+
+        /** For {@code cyrus-jwt}: file holding the HMAC key in Cyrus's PEM form ({@code BEGIN HMAC KEY}). */
+        @WithName("jwt-key-file")
+        Optional<String> jwtKeyFile();
+
+        /** For {@code cyrus-jwt}: Cyrus's {@code http_jwt_max_age}; minted tokens are never reused past it. */
+        @WithName("jwt-max-age")
+        @WithDefault("5m")
+        Duration jwtMaxAge();
+
+        /** For {@code cyrus-jwt}: a minted token is replaced this long before it reaches the max age. */
+        @WithName("jwt-reuse-margin")
+        @WithDefault("60s")
+        Duration jwtReuseMargin();
+
+        /** For {@code cyrus-jwt}: add an {@code exp} claim this far after {@code iat}; unset means none. */
+        @WithName("jwt-lifetime")
+        Optional<Duration> jwtLifetime();
+    }
+}

@@ -1,0 +1,137 @@
+package org.jmapauthproxy.credential;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import org.jmapauthproxy.route.ProxyFailure;
+import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.token.SessionToken;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
+
+/**
+ * Turns a verified session into what the origin accepts: looks the session up in the
+ * {@link CredentialStore}, opens the sealed credentials, and builds the origin's
+ * {@code Authorization} value (Basic, or a bearer minted for Cyrus when a minter is configured).
+ *
+ * <p>Nothing is cached between requests: a session deleted from the store is refused on the very
+ * next request, and the opened password lives only as long as one request needs it.
+ */
+public final class CredentialService {
+
+    private static final Logger LOG = Logger.getLogger(CredentialService.class);
+
+    /** How the {@code credentials} field of a stored session is encoded. */
+    public enum Encryption { AES_GCM, NONE }
+
+    private final Vertx vertx;
+    private final CredentialStore store;
+    private final String keyPrefix;
+    private final Encryption encryption;
+    private final SealedCredential sealed;
+    private final CyrusTokenMinter minter;
+    private final long timeoutMillis;
+
+    /**
+     * @param sealed required for {@link Encryption#AES_GCM}, ignored otherwise
+     * @param minter when non-null, the origin gets a minted bearer and only the user name is used
+     */
+    public CredentialService(Vertx vertx, CredentialStore store, String keyPrefix, Encryption encryption,
+                             SealedCredential sealed, CyrusTokenMinter minter, Duration timeout) {
+        this.vertx = vertx;
+        this.store = store;
+        this.keyPrefix = keyPrefix;
+        this.encryption = encryption;
+        this.sealed = sealed;
+        this.minter = minter;
+        this.timeoutMillis = timeout.toMillis();
+    }
+
+    /**
+     * Completes with the origin credential, or fails with a {@link ProxyFailure}:
+     * {@code UNKNOWN_SESSION}, {@code BAD_CREDENTIALS} or {@code STORE_UNAVAILABLE}.
+     */
+    public Future<OriginCredential> credentialFor(SessionToken token) {
+        Context context = vertx.getOrCreateContext();
+        Promise<OriginCredential> result = Promise.promise();
+        // The store client has no per-call deadline; a timer on our own context gives one.
+        long timer = vertx.setTimer(timeoutMillis, id -> result.tryFail(
+                new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store timed out")));
+        store.find(keyPrefix + token.sessionId()).onComplete(ar -> context.runOnContext(v -> {
+            vertx.cancelTimer(timer);
+            if (ar.failed()) {
+                LOG.warnf("session store error: %s", ar.cause().getMessage());
+                result.tryFail(new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store error"));
+                return;
+            }
+            try {
+                result.tryComplete(decode(ar.result(), token.sessionId()));
+            } catch (ProxyFailure failure) {
+                result.tryFail(failure);
+            }
+        }));
+        return result.future();
+    }
+
+    /** Decodes one stored session value (the store's JSON) for {@code sessionId}. */
+    OriginCredential decode(Buffer stored, String sessionId) {
+        if (stored == null) {
+            throw new ProxyFailure(Reason.UNKNOWN_SESSION, "unknown session");
+        }
+        JsonObject session;
+        try {
+            session = stored.toJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            throw new ProxyFailure(Reason.BAD_CREDENTIALS, "stored session is not a JSON object");
+        }
+        Object credentials = session.getValue("credentials");
+        if (minter != null && !(credentials instanceof String)) {
+            Object user = session.getValue("user");
+            if (user instanceof String name && !name.isEmpty() && validUsername(name)) {
+                return minter.credentialFor(name);
+            }
+            throw new ProxyFailure(Reason.BAD_CREDENTIALS, "stored session names no user");
+        }
+        if (!(credentials instanceof String text)) {
+            throw new ProxyFailure(Reason.BAD_CREDENTIALS, "stored session has no credentials");
+        }
+        byte[] plaintext = open(text, sessionId)
+                .orElseThrow(() -> new ProxyFailure(Reason.BAD_CREDENTIALS, "credentials do not open"));
+        try {
+            return minter != null
+                    ? minter.credentialFor(BasicCredentials.username(plaintext))
+                    : BasicCredentials.fromPlaintext(plaintext);
+        } catch (BasicCredentials.Unusable e) {
+            throw new ProxyFailure(Reason.BAD_CREDENTIALS, e.getMessage());
+        }
+    }
+
+    private Optional<byte[]> open(String credentials, String sessionId) {
+        if (encryption == Encryption.AES_GCM) {
+            return sealed.open(credentials, sessionId);
+        }
+        try {
+            return Optional.of(Base64.getDecoder().decode(credentials));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean validUsername(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == ':') {
+                return false;
+            }
+        }
+        return name.getBytes(StandardCharsets.UTF_8).length <= 256;
+    }
+}

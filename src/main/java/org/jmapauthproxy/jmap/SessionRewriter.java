@@ -1,0 +1,188 @@
+package org.jmapauthproxy.jmap;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.route.ProxyFailure;
+import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.upstream.HeaderPolicy;
+import org.jmapauthproxy.upstream.ResponseRewriter;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Locale;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import java.util.zip.InflaterInputStream;
+
+/**
+ * Makes the JMAP session document (RFC 8620 §2) usable through the proxy.
+ *
+ * <p>Cyrus 3.6 emits {@code apiUrl}, {@code downloadUrl}, {@code uploadUrl} and
+ * {@code eventSourceUrl} as host-relative paths and the WebSocket URL (RFC 8887) as
+ * {@code wss:/jmap/ws/}; browser-style clients reject both. They are rebased onto the proxy's public
+ * URL, leaving RFC 6570 template braces untouched. Cyrus gzips the document for clients that ask,
+ * so it is decoded, rewritten and encoded again with a correct length.
+ */
+public final class SessionRewriter implements ResponseRewriter {
+
+    /** Session documents are a few KiB; anything far larger is not one and is refused, not buffered. */
+    static final int MAX_SESSION_BYTES = 1 << 20;
+
+    private static final String WEBSOCKET_CAPABILITY = "urn:ietf:params:jmap:websocket";
+    private static final String[] URL_PROPERTIES = {"apiUrl", "downloadUrl", "uploadUrl", "eventSourceUrl"};
+
+    private final PublicBase publicBase;
+
+    public SessionRewriter(PublicBase publicBase) {
+        this.publicBase = publicBase;
+    }
+
+    @Override
+    public boolean handles(RoutingContext ctx, HttpClientResponse origin) {
+        String path = ctx.request().path();
+        if (ctx.request().method() != HttpMethod.GET || !("/jmap".equals(path) || "/jmap/".equals(path))
+                || origin.statusCode() != 200) {
+            return false;
+        }
+        String type = origin.getHeader(HttpHeaders.CONTENT_TYPE);
+        return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/json")
+                && encoding(origin) != null;
+    }
+
+    @Override
+    public void rewrite(RoutingContext ctx, HttpClientResponse origin) {
+        String length = origin.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null && parseLength(length) > MAX_SESSION_BYTES) {
+            origin.request().reset();
+            ctx.fail(new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "session document too large"));
+            return;
+        }
+        Buffer body = Buffer.buffer();
+        origin.handler(chunk -> {
+            if (body.length() + chunk.length() > MAX_SESSION_BYTES) {
+                origin.request().reset();
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        origin.exceptionHandler(e -> ctx.fail(new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "session read failed")));
+        origin.endHandler(v -> {
+            try {
+                send(ctx, origin, body);
+            } catch (IOException | RuntimeException e) {
+                ctx.fail(new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "session document unreadable"));
+            }
+        });
+    }
+
+    private void send(RoutingContext ctx, HttpClientResponse origin, Buffer body) throws IOException {
+        String encoding = encoding(origin);
+        JsonObject session = new JsonObject(Buffer.buffer(decode(body.getBytes(), encoding)));
+        rebase(session, publicBase.of(ctx.request()));
+        byte[] out = encode(session.toBuffer().getBytes(), encoding);
+        HttpServerResponse response = ctx.response();
+        response.setStatusCode(origin.statusCode());
+        HeaderPolicy.toClient(origin.headers(), response.headers());
+        response.headers().remove(HttpHeaders.ETAG).remove(HttpHeaders.CONTENT_LENGTH);
+        // RFC 8620 §2: the session can change at any time; never let a cache answer for the origin.
+        response.putHeader(HttpHeaders.CACHE_CONTROL, "no-cache, no-store, must-revalidate");
+        response.end(Buffer.buffer(out));
+    }
+
+    /** Rebases the session's URLs onto {@code base} ({@code scheme://host[:port]}). */
+    static void rebase(JsonObject session, String base) {
+        for (String property : URL_PROPERTIES) {
+            Object value = session.getValue(property);
+            if (value instanceof String url) {
+                session.put(property, base + pathOf(url));
+            }
+        }
+        JsonObject capabilities = session.getJsonObject("capabilities");
+        JsonObject webSocket = capabilities == null ? null : capabilities.getJsonObject(WEBSOCKET_CAPABILITY);
+        if (webSocket != null && webSocket.getValue("url") instanceof String url) {
+            webSocket.put("url", PublicBase.webSocketBase(base) + pathOf(url));
+        }
+    }
+
+    /**
+     * The path (with query) of a URL as Cyrus writes them: {@code /jmap/...}, {@code wss:/jmap/ws/}
+     * (scheme without authority) or an absolute URL. Template braces are kept as they are.
+     */
+    static String pathOf(String url) {
+        if (url.startsWith("/") && !url.startsWith("//")) {
+            return url;
+        }
+        int colon = url.indexOf(':');
+        if (colon > 0 && url.regionMatches(colon, "://", 0, 3)) {
+            int slash = url.indexOf('/', colon + 3);
+            return slash < 0 ? "/" : url.substring(slash);
+        }
+        if (colon > 0 && url.startsWith("/", colon + 1)) {
+            return url.substring(colon + 1);
+        }
+        if (url.startsWith("//")) {
+            int slash = url.indexOf('/', 2);
+            return slash < 0 ? "/" : url.substring(slash);
+        }
+        return "/" + url;
+    }
+
+    /** The content coding, normalised; {@code null} for codings the proxy cannot rewrite (e.g. br). */
+    static String encoding(HttpClientResponse origin) {
+        String value = origin.getHeader(HttpHeaders.CONTENT_ENCODING);
+        if (value == null || value.isBlank()) {
+            return "identity";
+        }
+        String coding = value.trim().toLowerCase(Locale.ROOT);
+        return switch (coding) {
+            case "identity", "gzip", "x-gzip", "deflate" -> coding;
+            default -> null;
+        };
+    }
+
+    static byte[] decode(byte[] body, String encoding) throws IOException {
+        InputStream in = switch (encoding) {
+            case "gzip", "x-gzip" -> new GZIPInputStream(new ByteArrayInputStream(body));
+            case "deflate" -> new InflaterInputStream(new ByteArrayInputStream(body));
+            default -> null;
+        };
+        if (in == null) {
+            return body;
+        }
+        try (in) {
+            byte[] out = in.readNBytes(MAX_SESSION_BYTES + 1);
+            if (out.length > MAX_SESSION_BYTES) {
+                throw new IOException("session document too large");
+            }
+            return out;
+        }
+    }
+
+    static byte[] encode(byte[] body, String encoding) throws IOException {
+        if ("identity".equals(encoding)) {
+            return body;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(body.length / 2 + 64);
+        try (OutputStream out = "deflate".equals(encoding) ? new DeflaterOutputStream(bytes) : new GZIPOutputStream(bytes)) {
+            out.write(body);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static long parseLength(String length) {
+        try {
+            return Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+}

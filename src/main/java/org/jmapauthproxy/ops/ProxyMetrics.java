@@ -1,0 +1,78 @@
+package org.jmapauthproxy.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The proxy's own Prometheus metrics, all under {@code authproxy_}. Tags are bounded enumerations
+ * (outcome, status class, pool): never a path, a user or a session.
+ */
+public final class ProxyMetrics {
+
+    private final MeterRegistry registry;
+    private final Map<String, Timer> requestTimers = new ConcurrentHashMap<>();
+    private final Timer lookup;
+    private final Timer firstByte;
+    private final Counter storeErrors;
+    private final AtomicInteger openStreams = new AtomicInteger();
+    private final AtomicInteger openWebSockets = new AtomicInteger();
+
+    public ProxyMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.lookup = Timer.builder("authproxy.credential.lookup")
+                .description("Session store lookup and unsealing, per request")
+                .publishPercentileHistogram().register(registry);
+        this.firstByte = Timer.builder("authproxy.origin.first.byte")
+                .description("From the client request to the origin's response headers")
+                .publishPercentileHistogram().register(registry);
+        this.storeErrors = Counter.builder("authproxy.store.errors")
+                .description("Session store (Redis) lookups that failed or timed out").register(registry);
+        registry.gauge("authproxy.event.streams.open", openStreams);
+        registry.gauge("authproxy.websockets.open", openWebSockets);
+    }
+
+    /** Records one finished request. */
+    public void requestEnded(String outcome, int status, long durationNanos) {
+        String statusClass = (status / 100) + "xx";
+        requestTimers.computeIfAbsent(outcome + '|' + statusClass, k -> Timer.builder("authproxy.requests")
+                        .description("Client requests by outcome and status class, with their duration")
+                        .tag("outcome", outcome)
+                        .tag("status_class", statusClass)
+                        .publishPercentileHistogram()
+                        .register(registry))
+                .record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void lookupTook(long nanos) {
+        lookup.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void firstByteAfter(long nanos) {
+        firstByte.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void storeError() {
+        storeErrors.increment();
+    }
+
+    public AtomicInteger openStreams() {
+        return openStreams;
+    }
+
+    public AtomicInteger openWebSockets() {
+        return openWebSockets;
+    }
+
+    /** Registers a gauge of requests in flight on one origin pool. */
+    public void originPool(String pool, AtomicInteger inFlight) {
+        io.micrometer.core.instrument.Gauge.builder("authproxy.origin.requests.active", inFlight, AtomicInteger::get)
+                .description("Requests using an origin connection, per pool")
+                .tag("pool", pool).register(registry);
+    }
+}

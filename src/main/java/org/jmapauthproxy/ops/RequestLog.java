@@ -1,0 +1,51 @@
+package org.jmapauthproxy.ops;
+
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.route.RequestState;
+import org.jboss.logging.Logger;
+
+/**
+ * One access line and one set of metric updates per finished request. The line holds the method,
+ * the path without its query (queries can hold ids the operator did not ask to log), status,
+ * duration, bytes sent, request id, outcome and, only when enabled, the token's {@code sub}.
+ * Never a token, a cookie, a credential or a key.
+ */
+public final class RequestLog {
+
+    private static final Logger ACCESS = Logger.getLogger("authproxy.access");
+
+    private final ProxyMetrics metrics;
+    private final boolean logUser;
+
+    public RequestLog(ProxyMetrics metrics, boolean logUser) {
+        this.metrics = metrics;
+        this.logUser = logUser;
+    }
+
+    public void ended(RoutingContext ctx, RequestState state) {
+        long duration = System.nanoTime() - state.startNanos();
+        int status = ctx.response().getStatusCode();
+        boolean completed = ctx.response().ended();
+        Reason rejection = state.rejection();
+        String outcome = rejection != null ? rejection.label() : completed ? "proxied" : "aborted";
+        metrics.requestEnded(outcome, status, duration);
+        if (state.lookupNanos() >= 0) {
+            metrics.lookupTook(state.lookupNanos());
+        }
+        if (state.firstByteNanos() >= 0) {
+            metrics.firstByteAfter(state.firstByteNanos());
+        }
+        if (rejection == Reason.STORE_UNAVAILABLE) {
+            metrics.storeError();
+        }
+        if (ACCESS.isInfoEnabled()) {
+            HttpServerRequest request = ctx.request();
+            String user = logUser && state.user() != null ? " user=" + state.user() : "";
+            ACCESS.infof("%s %s status=%d duration_ms=%.1f bytes=%d outcome=%s request_id=%s%s",
+                    request.method(), request.path(), status, duration / 1e6,
+                    ctx.response().bytesWritten(), outcome, state.requestId(), user);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package org.jmapauthproxy.route;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jboss.logging.Logger;
+
+/**
+ * The one failure handler: turns a {@link ProxyFailure} (or anything unexpected) into an
+ * RFC 9457 {@code application/problem+json} response. The body holds the status, a title, a short
+ * detail and the request id; never a token, a credential, an exception class or a stack trace.
+ */
+public final class ProblemResponse implements Handler<RoutingContext> {
+
+    private static final Logger LOG = Logger.getLogger(ProblemResponse.class);
+
+    static final String CHALLENGE = "Bearer realm=\"jmap\"";
+    static final String INVALID_TOKEN_CHALLENGE = "Bearer realm=\"jmap\", error=\"invalid_token\"";
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        Throwable cause = ctx.failure();
+        ProxyFailure failure = cause instanceof ProxyFailure f ? f
+                : new ProxyFailure(Reason.INTERNAL, "unexpected error");
+        if (!(cause instanceof ProxyFailure)) {
+            LOG.error("unexpected failure while proxying", cause);
+        }
+        RequestState state = ctx.get(RequestState.KEY);
+        if (state != null) {
+            state.rejected(failure.reason());
+        }
+        HttpServerResponse response = ctx.response();
+        if (response.closed() || response.ended()) {
+            return;
+        }
+        if (response.headWritten()) {
+            // Too late for a status: the only honest signal left is an aborted connection.
+            response.reset();
+            return;
+        }
+        Reason reason = failure.reason();
+        response.headers().clear();
+        response.setStatusCode(reason.status())
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+        if (state != null) {
+            response.putHeader("X-Request-Id", state.requestId());
+        }
+        if (reason.status() == 401) {
+            response.putHeader("WWW-Authenticate",
+                    reason == Reason.NO_TOKEN ? CHALLENGE : INVALID_TOKEN_CHALLENGE);
+        } else if (reason.status() == 503) {
+            response.putHeader(HttpHeaders.RETRY_AFTER, "5");
+        }
+        if (!ctx.request().isEnded() && ProxyRoute.hasBody(ctx.request())) {
+            // The body was never read; closing is the only way to keep the next request on this
+            // connection from being parsed out of the middle of it.
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        ctx.request().resume();
+        JsonObject problem = new JsonObject()
+                .put("type", "about:blank")
+                .put("title", reason.title())
+                .put("status", reason.status())
+                .put("detail", failure.getMessage())
+                .put("reason", reason.label());
+        if (state != null) {
+            problem.put("requestId", state.requestId());
+        }
+        response.end(problem.toBuffer());
+    }
+}

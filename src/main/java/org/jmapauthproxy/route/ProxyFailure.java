@@ -1,0 +1,66 @@
+package org.jmapauthproxy.route;
+
+/**
+ * The one exception that carries a request's outcome when it is not proxied: the HTTP status, a
+ * stable machine-readable reason (used in logs and metrics) and a human title for the problem body.
+ * It never carries secrets and is thrown without a stack trace, since it is an expected outcome.
+ */
+public final class ProxyFailure extends RuntimeException {
+
+    /** Why a request was not proxied; each maps to exactly one status. */
+    public enum Reason {
+        NO_TOKEN(401, "Authentication required"),
+        INVALID_TOKEN(401, "Invalid or expired session token"),
+        UNKNOWN_SESSION(401, "Unknown or expired session"),
+        BAD_CREDENTIALS(401, "Stored credentials cannot be used"),
+        ORIGIN_REJECTED_CREDENTIALS(401, "The origin rejected the stored credentials"),
+        UPLOAD_TOO_LARGE(413, "Request body too large"),
+        STORE_UNAVAILABLE(503, "Session store unavailable"),
+        ORIGIN_BUSY(503, "Origin connection pool exhausted"),
+        ORIGIN_UNREACHABLE(502, "Origin unreachable"),
+        ORIGIN_TIMEOUT(504, "Origin did not answer in time"),
+        BAD_REQUEST(400, "Malformed request"),
+        INTERNAL(500, "Internal proxy error");
+
+        private final int status;
+        private final String title;
+
+        Reason(int status, String title) {
+            this.status = status;
+            this.title = title;
+        }
+
+        public int status() {
+            return status;
+        }
+
+        public String title() {
+            return title;
+        }
+
+        /** The label used in logs and metrics, e.g. {@code invalid_token}. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private final Reason reason;
+
+    public ProxyFailure(Reason reason, String detail) {
+        super(detail, null, false, false);
+        this.reason = reason;
+    }
+
+    public ProxyFailure(Reason reason, String detail, Throwable cause) {
+        super(detail, cause, false, false);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+
+    public int status() {
+        return reason.status();
+    }
+}

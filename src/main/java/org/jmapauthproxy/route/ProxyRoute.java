@@ -1,0 +1,168 @@
+package org.jmapauthproxy.route;
+
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.credential.CredentialService;
+import org.jmapauthproxy.ops.RequestLog;
+import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.token.SessionToken;
+import org.jmapauthproxy.token.TokenExtractor;
+import org.jmapauthproxy.token.TokenVerifier;
+import org.jmapauthproxy.upstream.Forwarder;
+import org.jmapauthproxy.upstream.HeaderPolicy;
+
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The catch-all route: every request on the main port goes token → session → origin here.
+ *
+ * <p>It is registered on the Vert.x {@link Router} directly rather than as a declarative route,
+ * because a declarative route gets a body handler that reads the whole body before the handler
+ * runs. Here the request is paused on arrival and stays paused while the token and the session are
+ * checked; only then is its body piped to the origin.
+ */
+public final class ProxyRoute {
+
+    /** After every route Quarkus itself registers on the main router (e.g. the dev UI in dev mode). */
+    public static final int ORDER = 10_000;
+
+    private final TokenExtractor extractor;
+    private final TokenVerifier verifier;
+    private final CredentialService credentials;
+    private final Forwarder forwarder;
+    private final RequestLog log;
+    private final long maxUploadSize;
+    private final boolean trustForwarded;
+
+    public ProxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
+                      Forwarder forwarder, RequestLog log, long maxUploadSize, boolean trustForwarded) {
+        this.extractor = extractor;
+        this.verifier = verifier;
+        this.credentials = credentials;
+        this.forwarder = forwarder;
+        this.log = log;
+        this.maxUploadSize = maxUploadSize;
+        this.trustForwarded = trustForwarded;
+    }
+
+    /** Installs the route and its failure handler. */
+    public void install(Router router) {
+        router.route().order(ORDER).handler(this::handle).failureHandler(new ProblemResponse());
+    }
+
+    void handle(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        request.pause();
+        RequestState state = new RequestState(requestId(request.getHeader("X-Request-Id")), System.nanoTime());
+        ctx.put(RequestState.KEY, state);
+        ctx.response().putHeader("X-Request-Id", state.requestId());
+        ctx.addEndHandler(v -> log.ended(ctx, state));
+        try {
+            checkDeclaredSize(request);
+            TokenExtractor.Found found = extractor.find(request.getHeader(HttpHeaders.AUTHORIZATION),
+                    request.headers().getAll(HttpHeaders.COOKIE));
+            if (found instanceof TokenExtractor.Missing) {
+                throw new ProxyFailure(Reason.NO_TOKEN, "no session token");
+            }
+            if (!(found instanceof TokenExtractor.Compact compact)) {
+                throw new ProxyFailure(Reason.INVALID_TOKEN, "malformed session token");
+            }
+            SessionToken session = verifier.verify(compact.jwt());
+            state.user(session.subject());
+            long lookupStart = System.nanoTime();
+            credentials.credentialFor(session).onComplete(ar -> {
+                state.lookupTook(System.nanoTime() - lookupStart);
+                if (ar.failed()) {
+                    ctx.fail(ar.cause());
+                } else if (!ctx.response().closed()) {
+                    forwarder.forward(ctx, ar.result(), cookieForOrigin(request), forwarded(request), state);
+                }
+            });
+        } catch (ProxyFailure failure) {
+            ctx.fail(failure);
+        }
+    }
+
+    private void checkDeclaredSize(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length == null) {
+            return;
+        }
+        long declared;
+        try {
+            declared = Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+            throw new ProxyFailure(Reason.BAD_REQUEST, "invalid Content-Length");
+        }
+        if (declared < 0) {
+            throw new ProxyFailure(Reason.BAD_REQUEST, "invalid Content-Length");
+        }
+        if (declared > maxUploadSize) {
+            throw new ProxyFailure(Reason.UPLOAD_TOO_LARGE, "declared body exceeds " + maxUploadSize + " bytes");
+        }
+    }
+
+    private String cookieForOrigin(HttpServerRequest request) {
+        List<String> headers = request.headers().getAll(HttpHeaders.COOKIE);
+        if (headers.isEmpty()) {
+            return null;
+        }
+        StringBuilder kept = new StringBuilder();
+        for (String header : headers) {
+            String rest = extractor.withoutTokenCookie(header);
+            if (rest != null && !rest.isEmpty()) {
+                if (!kept.isEmpty()) {
+                    kept.append("; ");
+                }
+                kept.append(rest);
+            }
+        }
+        return kept.isEmpty() ? null : kept.toString();
+    }
+
+    private HeaderPolicy.Forwarded forwarded(HttpServerRequest request) {
+        String remote = request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
+        String host = request.getHeader(HttpHeaders.HOST);
+        if (!trustForwarded) {
+            return new HeaderPolicy.Forwarded(remote, request.scheme(), host);
+        }
+        String chain = request.getHeader("X-Forwarded-For");
+        String proto = request.getHeader("X-Forwarded-Proto");
+        String fwdHost = request.getHeader("X-Forwarded-Host");
+        return new HeaderPolicy.Forwarded(
+                chain == null ? remote : chain + ", " + remote,
+                proto == null ? request.scheme() : proto,
+                fwdHost == null ? host : fwdHost);
+    }
+
+    /** The client's request id when it is short and plain, else a fresh random one. */
+    static String requestId(String offered) {
+        if (offered != null && !offered.isEmpty() && offered.length() <= 128 && isPlain(offered)) {
+            return offered;
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
+    }
+
+    private static boolean isPlain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the client's request carries a body (declared length above zero, or chunked). */
+    public static boolean hasBody(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null) {
+            return !"0".equals(length.trim());
+        }
+        return request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    }
+}

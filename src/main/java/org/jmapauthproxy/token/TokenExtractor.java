@@ -1,0 +1,174 @@
+package org.jmapauthproxy.token;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Finds the session token in a client request and removes it from what is forwarded.
+ *
+ * <p>{@code Authorization: Bearer} wins; otherwise the configured cookie. For compatibility with
+ * hyper-auth-proxy the cookie may hold the compact JWT, the JWT in double quotes, or standard base64
+ * (padding optional) of either.
+ */
+public final class TokenExtractor {
+
+    private static final String BEARER = "bearer ";
+
+    private final String cookieName;
+
+    public TokenExtractor(String cookieName) {
+        this.cookieName = cookieName;
+    }
+
+    public String cookieName() {
+        return cookieName;
+    }
+
+    /** Outcome of looking for a token. */
+    public sealed interface Found permits Missing, Malformed, Compact {
+    }
+
+    /** No bearer header and no token cookie. */
+    public record Missing() implements Found {
+    }
+
+    /** A token was offered but is not a compact JWT in any accepted form. */
+    public record Malformed() implements Found {
+    }
+
+    /** A compact JWT ({@code header.payload.signature}). */
+    public record Compact(String jwt) implements Found {
+        @Override
+        public String toString() {
+            return "Compact[redacted]";
+        }
+    }
+
+    private static final Missing MISSING = new Missing();
+    private static final Malformed MALFORMED = new Malformed();
+
+    /**
+     * @param authorization the client's {@code Authorization} header, or {@code null}
+     * @param cookieHeaders every {@code Cookie} header the client sent
+     */
+    public Found find(String authorization, List<String> cookieHeaders) {
+        if (authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            String jwt = authorization.substring(BEARER.length()).trim();
+            return isCompactJwt(jwt) ? new Compact(jwt) : MALFORMED;
+        }
+        for (String header : cookieHeaders) {
+            String value = cookieValue(header, cookieName);
+            if (value != null) {
+                String jwt = normalizeCookieValue(value);
+                return jwt == null ? MALFORMED : new Compact(jwt);
+            }
+        }
+        return MISSING;
+    }
+
+    /**
+     * The token cookie's value in a {@code Cookie} header (RFC 6265 §4.2.1: pairs separated by
+     * {@code "; "}), or {@code null}.
+     */
+    static String cookieValue(String header, String name) {
+        int i = 0;
+        int n = header.length();
+        while (i < n) {
+            int end = header.indexOf(';', i);
+            if (end < 0) {
+                end = n;
+            }
+            int eq = header.indexOf('=', i);
+            if (eq > i && eq < end && header.substring(i, eq).trim().equals(name)) {
+                return header.substring(eq + 1, end).trim();
+            }
+            i = end + 1;
+        }
+        return null;
+    }
+
+    /**
+     * The {@code Cookie} header without the token cookie, or {@code null} when nothing else remains,
+     * so the origin never sees the session token.
+     */
+    public String withoutTokenCookie(String header) {
+        StringBuilder kept = null;
+        int i = 0;
+        int n = header.length();
+        boolean removed = false;
+        while (i < n) {
+            int end = header.indexOf(';', i);
+            if (end < 0) {
+                end = n;
+            }
+            String pair = header.substring(i, end).trim();
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? pair : pair.substring(0, eq).trim();
+            if (name.equals(cookieName)) {
+                removed = true;
+            } else if (!pair.isEmpty()) {
+                if (kept == null) {
+                    kept = new StringBuilder(header.length());
+                } else {
+                    kept.append("; ");
+                }
+                kept.append(pair);
+            }
+            i = end + 1;
+        }
+        if (!removed) {
+            return header;
+        }
+        return kept == null ? null : kept.toString();
+    }
+
+    /** The compact JWT inside a cookie value, or {@code null} when it holds none. */
+    static String normalizeCookieValue(String raw) {
+        String value = unquote(raw.trim());
+        if (isCompactJwt(value)) {
+            return value;
+        }
+        byte[] decoded;
+        try {
+            decoded = Base64.getDecoder().decode(padded(value));
+        } catch (IllegalArgumentException notBase64) {
+            return null;
+        }
+        String inner = unquote(new String(decoded, StandardCharsets.UTF_8).trim());
+        return isCompactJwt(inner) ? inner : null;
+    }
+
+    private static String padded(String base64) {
+        int rem = base64.length() % 4;
+        return rem == 0 ? base64 : base64 + "==".substring(0, 4 - rem);
+    }
+
+    private static String unquote(String s) {
+        if (s.length() >= 2 && s.charAt(0) == '"' && s.charAt(s.length() - 1) == '"') {
+            return s.substring(1, s.length() - 1);
+        }
+        return s;
+    }
+
+    /** Three non-empty base64url segments separated by dots (a JWS in compact serialization). */
+    static boolean isCompactJwt(String s) {
+        int dots = 0;
+        int segment = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '.') {
+                if (segment == 0) {
+                    return false;
+                }
+                dots++;
+                segment = 0;
+            } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+                segment++;
+            } else {
+                return false;
+            }
+        }
+        return dots == 2 && segment > 0;
+    }
+}

@@ -1,0 +1,180 @@
+package org.jmapauthproxy.upstream;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.credential.OriginCredential;
+import org.jmapauthproxy.route.ProxyFailure;
+import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.route.ProxyRoute;
+import org.jmapauthproxy.route.RequestState;
+
+import java.net.ConnectException;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Sends one client request to the origin and streams the answer back.
+ *
+ * <p>Both bodies flow through Vert.x pipes, which pause the reading side whenever the writing side's
+ * queue is full, so a slow reader (client or origin) throttles the other end instead of growing the
+ * heap. Nothing is buffered whole except by a {@link ResponseRewriter} that needs the body.
+ */
+public final class Forwarder {
+
+    private final Vertx vertx;
+    private final Origin origin;
+    private final long firstByteTimeoutMillis;
+    private final AtomicInteger openStreams;
+    private final List<ResponseRewriter> rewriters;
+
+    /**
+     * @param openStreams gauge of event streams currently relayed
+     * @param rewriters   the responses the proxy changes instead of streaming, tried in order
+     */
+    public Forwarder(Vertx vertx, Origin origin, long firstByteTimeoutMillis, AtomicInteger openStreams,
+                     List<ResponseRewriter> rewriters) {
+        this.vertx = vertx;
+        this.origin = origin;
+        this.firstByteTimeoutMillis = firstByteTimeoutMillis;
+        this.openStreams = openStreams;
+        this.rewriters = List.copyOf(rewriters);
+    }
+
+    /**
+     * Forwards the (paused) client request. Failures before the response starts go to
+     * {@code ctx.fail(ProxyFailure)}; failures after it close the client connection.
+     */
+    public void forward(RoutingContext ctx, OriginCredential credential, String cookie,
+                        HeaderPolicy.Forwarded forwarded, RequestState state) {
+        HttpServerRequest request = ctx.request();
+        boolean eventStream = isEventStream(request);
+        HttpClient client = eventStream ? origin.streams() : origin.requests();
+        RequestOptions options = new RequestOptions()
+                .setMethod(request.method())
+                .setHost(origin.host())
+                .setPort(origin.port())
+                .setSsl(origin.ssl())
+                .setURI(origin.basePath() + request.uri());
+        client.request(options).onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(connectFailure(ar.cause()));
+                return;
+            }
+            HttpClientRequest originRequest = ar.result();
+            HeaderPolicy.toOrigin(request.headers(), originRequest.headers(), credential.authorization(), cookie,
+                    forwarded, state.requestId());
+            send(ctx, originRequest, state, eventStream);
+        });
+    }
+
+    private void send(RoutingContext ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream) {
+        HttpServerRequest request = ctx.request();
+        HttpServerResponse response = ctx.response();
+        // The client went away: drop the origin exchange too, which closes that connection instead
+        // of returning a half-used one to the pool.
+        response.closeHandler(v -> originRequest.reset());
+        long timer = vertx.setTimer(firstByteTimeoutMillis,
+                id -> originRequest.reset(0, new TimeoutException("origin first byte")));
+        originRequest.response().onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            if (ar.failed()) {
+                if (!response.headWritten()) {
+                    ctx.fail(ar.cause() instanceof TimeoutException || hasTimeoutCause(ar.cause())
+                            ? new ProxyFailure(Reason.ORIGIN_TIMEOUT, "origin timed out")
+                            : new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "origin failed", ar.cause()));
+                }
+                return;
+            }
+            state.firstByte(System.nanoTime());
+            relay(ctx, ar.result(), eventStream, state);
+        });
+        if (ProxyRoute.hasBody(request)) {
+            if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+                // The proxy answered the Expect itself (and removed it); tell the client to go on now
+                // that the request is authenticated and an origin connection is ready.
+                response.writeContinue();
+            }
+            if (!request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+                originRequest.setChunked(true);
+            }
+            request.pipe().endOnFailure(false).to(originRequest).onFailure(e -> originRequest.reset());
+        } else {
+            request.resume();
+            originRequest.end();
+        }
+    }
+
+    private static boolean hasTimeoutCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void relay(RoutingContext ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state) {
+        HttpServerResponse response = ctx.response();
+        if (response.closed()) {
+            originResponse.request().reset();
+            return;
+        }
+        if (originResponse.statusCode() == 401) {
+            // The stored credential no longer works. Cyrus's "WWW-Authenticate: Basic" must not reach
+            // a browser (it would open a password dialog); the client gets the proxy's Bearer challenge.
+            originResponse.end();
+            ctx.fail(new ProxyFailure(Reason.ORIGIN_REJECTED_CREDENTIALS, "origin answered 401"));
+            return;
+        }
+        for (ResponseRewriter rewriter : rewriters) {
+            if (rewriter.handles(ctx, originResponse)) {
+                rewriter.rewrite(ctx, originResponse);
+                return;
+            }
+        }
+        response.setStatusCode(originResponse.statusCode());
+        HeaderPolicy.toClient(originResponse.headers(), response.headers());
+        if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && mayHaveBody(ctx.request().method(), originResponse.statusCode())) {
+            response.setChunked(true);
+        }
+        if (eventStream) {
+            state.streamOpened();
+            openStreams.incrementAndGet();
+            ctx.addEndHandler(v -> openStreams.decrementAndGet());
+        }
+        originResponse.pipe().endOnFailure(false).to(response).onFailure(e -> {
+            // Either side broke mid-body. A truncated body must not look complete: reset both hops.
+            originResponse.request().reset();
+            response.reset();
+        });
+    }
+
+    static boolean mayHaveBody(HttpMethod method, int status) {
+        return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
+    }
+
+    static boolean isEventStream(HttpServerRequest request) {
+        String accept = request.getHeader(HttpHeaders.ACCEPT);
+        return accept != null && accept.contains("text/event-stream");
+    }
+
+    private static ProxyFailure connectFailure(Throwable cause) {
+        if (cause instanceof ConnectException || hasTimeoutCause(cause)) {
+            return new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "origin connect failed", cause);
+        }
+        String message = String.valueOf(cause.getMessage());
+        if (message.contains("wait queue")) {
+            return new ProxyFailure(Reason.ORIGIN_BUSY, "origin pool wait queue full", cause);
+        }
+        return new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "origin connect failed", cause);
+    }
+}

@@ -1,0 +1,20 @@
+package org.jmapauthproxy.upstream;
+
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * A hook on the origin's response for the few responses the proxy must change rather than stream
+ * (the JMAP session document, the well-known redirect). Everything else is streamed untouched.
+ */
+public interface ResponseRewriter {
+
+    /** Whether this rewriter takes over the response; called on the event loop, must not block. */
+    boolean handles(RoutingContext ctx, HttpClientResponse originResponse);
+
+    /**
+     * Writes the client's response from the origin's. Called right after {@link #handles} returned
+     * true, before any of the origin's body has been read.
+     */
+    void rewrite(RoutingContext ctx, HttpClientResponse originResponse);
+}
