@@ -1,7 +1,7 @@
 package org.jmapauthproxy.jmap;
 
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import org.jmapauthproxy.route.ProxyRoute;
 
 import java.util.Optional;
 
@@ -25,7 +25,7 @@ public final class PublicBase {
             return configured;
         }
         String scheme = request.scheme();
-        String host = request.getHeader(HttpHeaders.HOST);
+        String host = ProxyRoute.authority(request);
         if (trustForwarded) {
             String fwdProto = firstValue(request.getHeader("X-Forwarded-Proto"));
             String fwdHost = firstValue(request.getHeader("X-Forwarded-Host"));
@@ -35,9 +35,6 @@ public final class PublicBase {
             if (fwdHost != null) {
                 host = fwdHost;
             }
-        }
-        if (host == null && request.authority() != null) {
-            host = request.authority().toString();
         }
         return scheme + "://" + host;
     }

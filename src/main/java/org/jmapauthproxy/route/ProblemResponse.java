@@ -32,6 +32,12 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (state != null) {
             state.rejected(failure.reason());
         }
+        if (failure.status() >= 500 && cause instanceof ProxyFailure) {
+            // Operators need the cause of a 5xx; it comes from Netty or Redis and names hosts and
+            // ports, never a token or a credential.
+            LOG.warnf("request %s: %s (%s)", state == null ? "-" : state.requestId(), failure.reason().label(),
+                    failure.getCause() == null ? failure.getMessage() : failure.getCause().toString());
+        }
         HttpServerResponse response = ctx.response();
         if (response.closed() || response.ended()) {
             return;
@@ -55,12 +61,16 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         } else if (reason.status() == 503) {
             response.putHeader(HttpHeaders.RETRY_AFTER, "5");
         }
-        if (!ctx.request().isEnded() && ProxyRoute.hasBody(ctx.request())) {
+        boolean unreadBody = !ctx.request().isEnded() && ProxyRoute.hasBody(ctx.request())
+                && ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2;
+        if (unreadBody) {
             // The body was never read; closing is the only way to keep the next request on this
             // connection from being parsed out of the middle of it.
             response.putHeader(HttpHeaders.CONNECTION, "close");
         }
-        ctx.request().resume();
+        if (!ctx.request().isEnded()) {
+            ctx.request().resume();
+        }
         JsonObject problem = new JsonObject()
                 .put("type", "about:blank")
                 .put("title", reason.title())
@@ -70,6 +80,10 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (state != null) {
             problem.put("requestId", state.requestId());
         }
-        response.end(problem.toBuffer());
+        response.end(problem.toBuffer()).onComplete(v -> {
+            if (unreadBody) {
+                ctx.request().connection().close();
+            }
+        });
     }
 }

@@ -1,6 +1,7 @@
 package org.jmapauthproxy.route;
 
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -125,7 +126,7 @@ public final class ProxyRoute {
 
     private HeaderPolicy.Forwarded forwarded(HttpServerRequest request) {
         String remote = request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
-        String host = request.getHeader(HttpHeaders.HOST);
+        String host = authority(request);
         if (!trustForwarded) {
             return new HeaderPolicy.Forwarded(remote, request.scheme(), host);
         }
@@ -157,12 +158,28 @@ public final class ProxyRoute {
         return true;
     }
 
-    /** Whether the client's request carries a body (declared length above zero, or chunked). */
+    /**
+     * Whether the client's request carries a body: a declared length above zero, chunked coding, or
+     * (HTTP/2, which has neither) a method that normally sends one.
+     */
     public static boolean hasBody(HttpServerRequest request) {
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null) {
             return !"0".equals(length.trim());
         }
+        if (request.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+            HttpMethod method = request.method();
+            return method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH;
+        }
         return request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    }
+
+    /** The authority the client addressed: {@code Host}, or HTTP/2's {@code :authority}. */
+    public static String authority(HttpServerRequest request) {
+        String host = request.getHeader(HttpHeaders.HOST);
+        if (host == null && request.authority() != null) {
+            host = request.authority().toString();
+        }
+        return host;
     }
 }

@@ -67,7 +67,12 @@ public final class TokenVerifier {
                 info.setPublicKeyLocation(key);
             }
         }
-        info.setClockSkew((int) config.leeway().toSeconds());
+        int leeway = (int) config.leeway().toSeconds();
+        info.setClockSkew(leeway);
+        info.setExpGracePeriodSecs(leeway);
+        // hyper-auth-proxy's tokens need not carry iat; a non-positive max TTL is SmallRye's way to
+        // stop requiring it (exp is still required and enforced).
+        info.setMaxTimeToLiveSecs(0L);
         info.setRequireNamedPrincipal(false);
         Set<String> required = new HashSet<>(List.of(config.sessionClaim(), "exp"));
         info.setRequiredClaims(required);

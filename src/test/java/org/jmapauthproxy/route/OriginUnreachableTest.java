@@ -1,0 +1,49 @@
+package org.jmapauthproxy.route;
+
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import org.jmapauthproxy.support.RealServers;
+import org.jmapauthproxy.support.Sessions;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/** Nothing listens at the origin URL: a valid session gets 502, repeatedly, and nothing leaks. */
+@QuarkusTest
+@WithTestResource(value = RealServers.class, initArgs = @ResourceArg(name = "origin", value = "closed"))
+class OriginUnreachableTest {
+
+    @Inject
+    RedisDataSource redis;
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @Test
+    void refusedOriginGives502() throws Exception {
+        Sessions sessions = new Sessions(redis);
+        String token = sessions.create(Sessions.newSid(), "alice:pw");
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + "jmap/"))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(502, response.statusCode());
+            assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElseThrow());
+            assertEquals("origin_unreachable", new JsonObject(response.body()).getString("reason"));
+            assertFalse(response.body().contains("Connection refused"), "no internals in the body");
+            assertFalse(response.body().contains(token));
+        }
+    }
+}

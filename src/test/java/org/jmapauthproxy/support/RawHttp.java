@@ -1,0 +1,127 @@
+package org.jmapauthproxy.support;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * HTTP/1.1 over a plain socket, for requests the JDK client refuses to send (hop-by-hop headers,
+ * {@code Expect}, a declared length with no body) and for reading responses exactly as sent.
+ */
+public final class RawHttp implements AutoCloseable {
+
+    /** A parsed response: status, headers in order (names lower-cased), body. */
+    public record Response(int status, List<String[]> headers, byte[] body) {
+        public List<String> all(String name) {
+            List<String> values = new ArrayList<>();
+            for (String[] header : headers) {
+                if (header[0].equals(name.toLowerCase(Locale.ROOT))) {
+                    values.add(header[1]);
+                }
+            }
+            return values;
+        }
+
+        public String first(String name) {
+            List<String> values = all(name);
+            return values.isEmpty() ? null : values.get(0);
+        }
+
+        public String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    public RawHttp(int port) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(20_000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    public void send(String head) throws IOException {
+        out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    public void send(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** Reads one response; interim (1xx) responses are returned like any other. */
+    public Response read() throws IOException {
+        String statusLine = line();
+        int status = Integer.parseInt(statusLine.split(" ")[1]);
+        List<String[]> headers = new ArrayList<>();
+        for (String line = line(); !line.isEmpty(); line = line()) {
+            int colon = line.indexOf(':');
+            headers.add(new String[]{line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim()});
+        }
+        Response head = new Response(status, headers, new byte[0]);
+        if (status < 200 || status == 204 || status == 304) {
+            return head;
+        }
+        String length = head.first("content-length");
+        byte[] body;
+        if (length != null) {
+            body = in.readNBytes(Integer.parseInt(length));
+        } else if ("chunked".equalsIgnoreCase(head.first("transfer-encoding"))) {
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            for (int size = Integer.parseInt(line().split(";")[0].trim(), 16); size > 0;
+                 size = Integer.parseInt(line().split(";")[0].trim(), 16)) {
+                all.write(in.readNBytes(size));
+                line();
+            }
+            line();
+            body = all.toByteArray();
+        } else {
+            body = in.readAllBytes();
+        }
+        return new Response(status, headers, body);
+    }
+
+    /** Whether the server closed the connection (reads EOF within the timeout). */
+    public boolean closedByServer(int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        try {
+            return in.read() < 0;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    private String line() throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0) {
+            if (b == '\n') {
+                break;
+            }
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        if (b < 0 && line.size() == 0) {
+            throw new IOException("connection closed");
+        }
+        return line.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

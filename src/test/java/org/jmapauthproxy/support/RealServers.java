@@ -1,0 +1,133 @@
+package org.jmapauthproxy.support;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import redis.embedded.RedisServer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts the real parts the proxy talks to, on free loopback ports: a redis-server process (the
+ * binary shipped in embedded-redis) and {@link TestOrigin}. Init args switch either one to a broken
+ * variant: {@code redis=blackhole} (accepts connections, never answers) and {@code origin=closed}
+ * (nothing listens).
+ */
+public final class RealServers implements QuarkusTestResourceLifecycleManager {
+
+    private RedisServer redis;
+    private TestOrigin origin;
+    private ServerSocket blackhole;
+    private final List<Socket> held = new ArrayList<>();
+    private Map<String, String> args = Map.of();
+
+    @Override
+    public void init(Map<String, String> initArgs) {
+        this.args = initArgs;
+    }
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            Map<String, String> config = new HashMap<>();
+            if ("blackhole".equals(args.get("redis"))) {
+                blackhole = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                Thread acceptor = new Thread(this::holdConnections, "redis-blackhole");
+                acceptor.setDaemon(true);
+                acceptor.start();
+                config.put("quarkus.redis.hosts", "redis://127.0.0.1:" + blackhole.getLocalPort());
+                config.put("authproxy.credentials.timeout", "700ms");
+            } else {
+                int port = freePort();
+                redis = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+                        .setting("save \"\"").setting("appendonly no").build();
+                redis.start();
+                config.put("quarkus.redis.hosts", "redis://127.0.0.1:" + port);
+            }
+            if ("closed".equals(args.get("origin"))) {
+                config.put("authproxy.origin.url", "http://127.0.0.1:" + freePort());
+            } else {
+                origin = new TestOrigin();
+                config.put("authproxy.origin.url", "http://127.0.0.1:" + origin.start());
+            }
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            String base64Key = Base64.getEncoder().encodeToString(key);
+            Path keyFile = Files.createTempFile("cyrus-jwt", ".pem");
+            Files.writeString(keyFile, "-----BEGIN HMAC KEY-----\n" + base64Key + "\n-----END HMAC KEY-----\n");
+            keyFile.toFile().deleteOnExit();
+            if (origin != null) {
+                origin.jwtKey(base64Key);
+            }
+            config.put("authproxy.origin.jwt-key-file", keyFile.toString());
+            if (args.containsKey("origin-auth")) {
+                config.put("authproxy.origin.auth", args.get("origin-auth"));
+            }
+            return config;
+        } catch (Exception e) {
+            stop();
+            throw new IllegalStateException("cannot start the test servers", e);
+        }
+    }
+
+    private void holdConnections() {
+        while (!blackhole.isClosed()) {
+            try {
+                Socket socket = blackhole.accept();
+                synchronized (held) {
+                    held.add(socket);
+                }
+                InputStream in = socket.getInputStream();
+                Thread reader = new Thread(() -> {
+                    try {
+                        in.transferTo(java.io.OutputStream.nullOutputStream());
+                    } catch (IOException ignored) {
+                        // closed
+                    }
+                }, "redis-blackhole-read");
+                reader.setDaemon(true);
+                reader.start();
+            } catch (IOException closed) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (origin != null) {
+            origin.stop();
+        }
+        try {
+            if (redis != null) {
+                redis.stop();
+            }
+            if (blackhole != null) {
+                blackhole.close();
+            }
+            synchronized (held) {
+                for (Socket socket : held) {
+                    socket.close();
+                }
+            }
+        } catch (IOException ignored) {
+            // best effort at shutdown
+        }
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package org.jmapauthproxy.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * A real HTTP origin on loopback for the integration tests, shaped after what Cyrus does where it
+ * matters (session document, well-known redirect, its extra hop headers, 401 with a Basic challenge).
+ * Most paths echo what arrived, as JSON, so a test can assert on what the origin really received.
+ */
+public final class TestOrigin {
+
+    private final Vertx vertx = Vertx.vertx();
+    private HttpServer server;
+    private volatile String jwtKeyPemBody;
+
+    public int start() throws Exception {
+        server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
+                        .setMaxWebSocketFrameSize(4 << 20).setMaxWebSocketMessageSize(16 << 20)
+                        .setWebSocketSubProtocols(java.util.List.of("jmap")))
+                .requestHandler(this::handle)
+                .webSocketHandler(new TestWebSocketOrigin()::handle)
+                .listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return server.actualPort();
+    }
+
+    public void stop() {
+        vertx.close();
+    }
+
+    private void handle(HttpServerRequest request) {
+        String path = request.path();
+        if (path.startsWith("/bytes/")) {
+            bytes(request, Long.parseLong(path.substring("/bytes/".length())));
+        } else if (path.equals("/set-cookies")) {
+            request.response()
+                    .putHeader("Set-Cookie", (Iterable<String>) java.util.List.of("a=1; Path=/", "b=2; Path=/", "c=3; HttpOnly"))
+                    .putHeader("Connection", "X-Origin-Private")
+                    .putHeader("X-Origin-Private", "secret-hop")
+                    .putHeader("Keep-Alive", "timeout=5")
+                    .putHeader("Upgrade", "h2c")
+                    .putHeader("Alt-Svc", "h2c=\":8008\"")
+                    .putHeader("X-Kept", "yes")
+                    .end("ok");
+        } else if (path.equals("/status/401")) {
+            request.response().setStatusCode(401).putHeader("WWW-Authenticate", "Basic realm=\"cyrus\"").end("denied");
+        } else if (path.startsWith("/slow/")) {
+            long ms = Long.parseLong(path.substring("/slow/".length()));
+            vertx.setTimer(ms, id -> request.response().end("late"));
+        } else if (path.equals("/jmap") || path.equals("/jmap/")) {
+            session(request);
+        } else if (path.equals("/.well-known/jmap")) {
+            request.response().setStatusCode(301)
+                    .putHeader("Location", "http://" + request.getHeader("Host") + "/jmap")
+                    .end();
+        } else if (path.startsWith("/jmap/eventsource")) {
+            eventSource(request);
+        } else if (path.equals("/verify-bearer")) {
+            verifyBearer(request);
+        } else {
+            echo(request);
+        }
+    }
+
+    /** Echoes method, raw URI, headers and a SHA-256 of the streamed body. */
+    private void echo(HttpServerRequest request) {
+        MessageDigest sha = sha256();
+        long[] length = {0};
+        request.handler(chunk -> {
+            sha.update(chunk.getBytes());
+            length[0] += chunk.length();
+        });
+        request.endHandler(v -> {
+            JsonObject headers = new JsonObject();
+            request.headers().forEach(h -> {
+                String name = h.getKey().toLowerCase(java.util.Locale.ROOT);
+                JsonArray values = headers.getJsonArray(name);
+                if (values == null) {
+                    headers.put(name, values = new JsonArray());
+                }
+                values.add(h.getValue());
+            });
+            request.response().putHeader("Content-Type", "application/json").end(new JsonObject()
+                    .put("method", request.method().name())
+                    .put("uri", request.uri())
+                    .put("headers", headers)
+                    .put("bodyLength", length[0])
+                    .put("bodySha256", HexFormat.of().formatHex(sha.digest()))
+                    .encode());
+        });
+    }
+
+    /** Streams {@code n} deterministic bytes ({@link #pattern}) honouring backpressure. */
+    private void bytes(HttpServerRequest request, long n) {
+        HttpServerResponse response = request.response();
+        response.putHeader("Content-Length", Long.toString(n)).putHeader("Content-Type", "application/octet-stream");
+        long[] sent = {0};
+        Runnable[] pump = new Runnable[1];
+        pump[0] = () -> {
+            while (sent[0] < n && !response.writeQueueFull()) {
+                int size = (int) Math.min(64 * 1024, n - sent[0]);
+                response.write(Buffer.buffer(pattern(sent[0], size)));
+                sent[0] += size;
+            }
+            if (sent[0] >= n) {
+                response.end();
+            } else {
+                response.drainHandler(v -> pump[0].run());
+            }
+        };
+        pump[0].run();
+    }
+
+    /** The byte at offset i of a download is (i * 31 + i / 4096) & 0xff: cheap and not periodic in 256. */
+    public static byte[] pattern(long offset, int size) {
+        byte[] out = new byte[size];
+        for (int i = 0; i < size; i++) {
+            long at = offset + i;
+            out[i] = (byte) (at * 31 + at / 4096);
+        }
+        return out;
+    }
+
+    private void session(HttpServerRequest request) {
+        JsonObject session = new JsonObject()
+                .put("capabilities", new JsonObject()
+                        .put("urn:ietf:params:jmap:core", new JsonObject().put("maxSizeUpload", 1073741824))
+                        .put("urn:ietf:params:jmap:websocket", new JsonObject()
+                                .put("url", "wss:/jmap/ws/").put("supportsPush", true)))
+                .put("accounts", new JsonObject())
+                .put("username", "alice")
+                .put("apiUrl", "/jmap/")
+                .put("downloadUrl", "/jmap/download/{accountId}/{blobId}/{name}?accept={type}")
+                .put("uploadUrl", "/jmap/upload/{accountId}/")
+                .put("eventSourceUrl", "/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}")
+                .put("state", "0");
+        byte[] body = session.encode().getBytes(StandardCharsets.UTF_8);
+        HttpServerResponse response = request.response()
+                .putHeader("Content-Type", "application/json; charset=utf-8")
+                .putHeader("Connection", "Upgrade")
+                .putHeader("Upgrade", "h2c")
+                .putHeader("Alt-Svc", "h2c=\":8008\"")
+                .putHeader("ETag", "\"origin-etag\"");
+        String accept = request.getHeader("Accept-Encoding");
+        if (accept != null && accept.contains("gzip")) {
+            response.putHeader("Content-Encoding", "gzip");
+            body = gzip(body);
+        }
+        response.end(Buffer.buffer(body));
+    }
+
+    /** text/event-stream: the Last-Event-ID received, then one event every 100 ms until the client leaves. */
+    private void eventSource(HttpServerRequest request) {
+        HttpServerResponse response = request.response()
+                .setChunked(true)
+                .putHeader("Content-Type", "text/event-stream")
+                .putHeader("Cache-Control", "no-cache");
+        String lastId = request.getHeader("Last-Event-ID");
+        response.write("event: hello\ndata: last-event-id=" + lastId + "\n\n");
+        int[] n = {0};
+        long timer = vertx.setPeriodic(100, id -> {
+            n[0]++;
+            response.write("id: " + n[0] + "\nevent: state\ndata: {\"n\":" + n[0] + "}\n\n");
+        });
+        response.closeHandler(v -> vertx.cancelTimer(timer));
+        request.connection().closeHandler(v -> vertx.cancelTimer(timer));
+    }
+
+    /**
+     * Verifies a bearer the way Cyrus's http_jwt does: header exactly {"alg":"HS256","typ":"JWT"},
+     * HMAC-SHA256 with the configured key, claims only sub/iat/exp/nbf. Answers the user name.
+     */
+    private void verifyBearer(HttpServerRequest request) {
+        request.resume();
+        String auth = request.getHeader("Authorization");
+        String user = CyrusJwtCheck.verify(auth, jwtKeyPemBody);
+        if (user == null) {
+            request.response().setStatusCode(401).putHeader("WWW-Authenticate", "Bearer").end();
+        } else {
+            request.response().end(new JsonObject().put("user", user).encode());
+        }
+    }
+
+    /** The base64 key the bearer check uses (the body of the PEM file given to the proxy). */
+    public void jwtKey(String base64Key) {
+        this.jwtKeyPemBody = base64Key;
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static byte[] gzip(byte[] body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,74 @@
+package org.jmapauthproxy.token;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+class TokenExtractorTest {
+
+    static final String JWT = "eyJhbGciOiJIUzUxMiJ9.eyJzaWQiOiJzMSJ9.c2lnbmF0dXJl";
+    final TokenExtractor extractor = new TokenExtractor("Authorization");
+
+    static String b64(String s) {
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void bearerHeaderWinsOverCookie() {
+        TokenExtractor.Found found = extractor.find("Bearer " + JWT, List.of("Authorization=other.jwt.value"));
+        assertEquals(JWT, ((TokenExtractor.Compact) found).jwt());
+    }
+
+    @Test
+    void basicHeaderFallsBackToCookie() {
+        TokenExtractor.Found found = extractor.find("Basic YTpi", List.of("x=1; Authorization=" + JWT));
+        assertEquals(JWT, ((TokenExtractor.Compact) found).jwt());
+    }
+
+    @Test
+    void cookieFormsOfHyperAuthProxyAreAccepted() {
+        String unpadded = b64(JWT).replace("=", "");
+        for (String value : List.of(JWT, "\"" + JWT + "\"", b64(JWT), unpadded, b64("\"" + JWT + "\""))) {
+            TokenExtractor.Found found = extractor.find(null, List.of("a=b; Authorization=" + value + "; c=d"));
+            assertEquals(JWT, ((TokenExtractor.Compact) found).jwt(), value);
+        }
+    }
+
+    @Test
+    void missingAndMalformedAreTold() {
+        assertInstanceOf(TokenExtractor.Missing.class, extractor.find(null, List.of()));
+        assertInstanceOf(TokenExtractor.Missing.class, extractor.find(null, List.of("Authorizationx=1; y=2")));
+        assertInstanceOf(TokenExtractor.Malformed.class, extractor.find(null, List.of("Authorization=%%%")));
+        assertInstanceOf(TokenExtractor.Malformed.class, extractor.find("Bearer not-a-jwt", List.of()));
+        assertInstanceOf(TokenExtractor.Malformed.class, extractor.find(null, List.of("Authorization=" + b64("a.b"))));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "Authorization=tok|",
+            "a=1; Authorization=tok; b=2|a=1; b=2",
+            "Authorization=tok;b=2|b=2",
+            "a=1|a=1",
+            "Authorizationx=1; a=2|Authorizationx=1; a=2"})
+    void tokenCookieIsRemovedAndOthersStay(String header, String expected) {
+        assertEquals(expected, extractor.withoutTokenCookie(header));
+    }
+
+    @Test
+    void compactJwtShape() {
+        assertEquals(true, TokenExtractor.isCompactJwt("a.b.c"));
+        assertEquals(false, TokenExtractor.isCompactJwt("a.b."));
+        assertEquals(false, TokenExtractor.isCompactJwt("a..c"));
+        assertEquals(false, TokenExtractor.isCompactJwt("a.b.c.d"));
+        assertEquals(false, TokenExtractor.isCompactJwt("a.b=.c"));
+        assertNull(TokenExtractor.normalizeCookieValue("\"\""));
+    }
+}
