@@ -24,6 +24,7 @@ import org.jmapauthproxy.token.TokenExtractor;
 import org.jmapauthproxy.token.TokenVerifier;
 import org.jmapauthproxy.upstream.Forwarder;
 import org.jmapauthproxy.upstream.Origin;
+import org.jmapauthproxy.upstream.WebSocketRelay;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -127,6 +128,12 @@ public class ProxyBeans {
 
     @Produces
     @Singleton
+    WebSocketRelay webSocketRelay(Vertx vertx, Origin origin, Clock clock, ProxyMetrics metrics) {
+        return new WebSocketRelay(vertx, origin, clock, metrics.openWebSockets());
+    }
+
+    @Produces
+    @Singleton
     RequestLog requestLog(ProxyMetrics metrics) {
         return new RequestLog(metrics, config.log().user());
     }
@@ -134,8 +141,8 @@ public class ProxyBeans {
     @Produces
     @Singleton
     ProxyRoute proxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
-                          Forwarder forwarder, RequestLog log) {
-        return new ProxyRoute(extractor, verifier, credentials, forwarder, log,
+                          Forwarder forwarder, WebSocketRelay webSockets, RequestLog log) {
+        return new ProxyRoute(extractor, verifier, credentials, forwarder, webSockets, log,
                 config.maxUploadSize().asLongValue(), config.trustForwardedHeaders());
     }
 }

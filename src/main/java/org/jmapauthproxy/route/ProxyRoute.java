@@ -13,6 +13,7 @@ import org.jmapauthproxy.token.TokenExtractor;
 import org.jmapauthproxy.token.TokenVerifier;
 import org.jmapauthproxy.upstream.Forwarder;
 import org.jmapauthproxy.upstream.HeaderPolicy;
+import org.jmapauthproxy.upstream.WebSocketRelay;
 
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -34,16 +35,19 @@ public final class ProxyRoute {
     private final TokenVerifier verifier;
     private final CredentialService credentials;
     private final Forwarder forwarder;
+    private final WebSocketRelay webSockets;
     private final RequestLog log;
     private final long maxUploadSize;
     private final boolean trustForwarded;
 
     public ProxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
-                      Forwarder forwarder, RequestLog log, long maxUploadSize, boolean trustForwarded) {
+                      Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, long maxUploadSize,
+                      boolean trustForwarded) {
         this.extractor = extractor;
         this.verifier = verifier;
         this.credentials = credentials;
         this.forwarder = forwarder;
+        this.webSockets = webSockets;
         this.log = log;
         this.maxUploadSize = maxUploadSize;
         this.trustForwarded = trustForwarded;
@@ -78,7 +82,11 @@ public final class ProxyRoute {
                 state.lookupTook(System.nanoTime() - lookupStart);
                 if (ar.failed()) {
                     ctx.fail(ar.cause());
-                } else if (!ctx.response().closed()) {
+                } else if (ctx.response().closed()) {
+                    return;
+                } else if (WebSocketRelay.isUpgrade(request)) {
+                    webSockets.relay(ctx, session, ar.result(), cookieForOrigin(request), forwarded(request), state);
+                } else {
                     forwarder.forward(ctx, ar.result(), cookieForOrigin(request), forwarded(request), state);
                 }
             });

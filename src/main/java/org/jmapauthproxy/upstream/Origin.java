@@ -4,6 +4,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import org.jmapauthproxy.config.ProxyConfig;
 
 import java.net.URI;
@@ -23,6 +25,7 @@ public final class Origin {
     private final String basePath;
     private final HttpClient requests;
     private final HttpClient streams;
+    private final WebSocketClient webSockets;
 
     public Origin(Vertx vertx, ProxyConfig.Origin config) {
         URI url = URI.create(config.url().orElseThrow());
@@ -31,10 +34,29 @@ public final class Origin {
         this.port = url.getPort() > 0 ? url.getPort() : ssl ? 443 : 80;
         String path = url.getRawPath() == null ? "" : url.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        this.requests = vertx.createHttpClient(clientOptions(config),
-                new PoolOptions().setHttp1MaxSize(config.maxConnections()).setMaxWaitQueueSize(config.maxWaitQueue()));
-        this.streams = vertx.createHttpClient(clientOptions(config),
-                new PoolOptions().setHttp1MaxSize(config.maxEventStreams()).setMaxWaitQueueSize(config.maxWaitQueue()));
+        this.requests = client(vertx, config, config.maxConnections());
+        this.streams = client(vertx, config, config.maxEventStreams());
+        this.webSockets = vertx.createWebSocketClient(new WebSocketClientOptions()
+                .setDefaultHost(host)
+                .setDefaultPort(port)
+                .setSsl(ssl)
+                .setConnectTimeout((int) config.connectTimeout().toMillis())
+                .setIdleTimeout((int) config.idleTimeout().toSeconds())
+                .setMaxFrameSize(MAX_WEBSOCKET_FRAME)
+                .setMaxMessageSize(MAX_WEBSOCKET_MESSAGE)
+                .setMaxConnections(config.maxEventStreams()));
+    }
+
+    /** JMAP over WebSocket carries whole API requests in one message; Vert.x's 64 KiB default is too small. */
+    public static final int MAX_WEBSOCKET_FRAME = 16 * 1024 * 1024;
+    public static final int MAX_WEBSOCKET_MESSAGE = 64 * 1024 * 1024;
+
+    private HttpClient client(Vertx vertx, ProxyConfig.Origin config, int size) {
+        return vertx.httpClientBuilder()
+                .with(clientOptions(config))
+                .with(new PoolOptions().setHttp1MaxSize(size).setMaxWaitQueueSize(config.maxWaitQueue()))
+                .withConnectHandler(ProcessingFilter::install)
+                .build();
     }
 
     private HttpClientOptions clientOptions(ProxyConfig.Origin config) {
@@ -77,8 +99,14 @@ public final class Origin {
         return streams;
     }
 
+    /** Client for WebSocket connections to the origin (each holds its own connection). */
+    public WebSocketClient webSockets() {
+        return webSockets;
+    }
+
     public void close() {
         requests.close();
         streams.close();
+        webSockets.close();
     }
 }

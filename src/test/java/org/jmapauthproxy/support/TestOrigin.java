@@ -28,6 +28,7 @@ public final class TestOrigin {
     private final Vertx vertx = Vertx.vertx();
     private HttpServer server;
     private volatile String jwtKeyPemBody;
+    private final java.util.concurrent.atomic.AtomicInteger openEventStreams = new java.util.concurrent.atomic.AtomicInteger();
 
     public int start() throws Exception {
         server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
@@ -70,6 +71,10 @@ public final class TestOrigin {
                     .end();
         } else if (path.startsWith("/jmap/eventsource")) {
             eventSource(request);
+        } else if (path.equals("/origin-stats")) {
+            request.response().end(new JsonObject().put("openEventStreams", openEventStreams.get()).encode());
+        } else if (path.startsWith("/processing/")) {
+            processing(request, Integer.parseInt(path.substring("/processing/".length())));
         } else if (path.equals("/verify-bearer")) {
             verifyBearer(request);
         } else {
@@ -173,12 +178,39 @@ public final class TestOrigin {
         String lastId = request.getHeader("Last-Event-ID");
         response.write("event: hello\ndata: last-event-id=" + lastId + "\n\n");
         int[] n = {0};
+        openEventStreams.incrementAndGet();
         long timer = vertx.setPeriodic(100, id -> {
             n[0]++;
             response.write("id: " + n[0] + "\nevent: state\ndata: {\"n\":" + n[0] + "}\n\n");
         });
-        response.closeHandler(v -> vertx.cancelTimer(timer));
-        request.connection().closeHandler(v -> vertx.cancelTimer(timer));
+        boolean[] closed = {false};
+        Runnable onClose = () -> {
+            if (!closed[0]) {
+                closed[0] = true;
+                vertx.cancelTimer(timer);
+                openEventStreams.decrementAndGet();
+            }
+        };
+        response.closeHandler(v -> onClose.run());
+        request.connection().closeHandler(v -> onClose.run());
+    }
+
+    /**
+     * Like Cyrus on a long request: {@code count} interim {@code 102 Processing} responses, 200 ms
+     * apart, then the final answer. Vert.x has no API for a 102, so it is written on the channel.
+     */
+    private void processing(HttpServerRequest request, int count) {
+        io.netty.channel.Channel channel = ((io.vertx.core.net.impl.ConnectionBase) request.connection()).channel();
+        int[] sent = {0};
+        vertx.setPeriodic(200, id -> {
+            if (sent[0]++ < count) {
+                channel.writeAndFlush(new io.netty.handler.codec.http.DefaultFullHttpResponse(
+                        io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpResponseStatus.PROCESSING));
+            } else {
+                vertx.cancelTimer(id);
+                request.response().putHeader("Content-Type", "application/json").end("{\"methodResponses\":[]}");
+            }
+        });
     }
 
     /**
