@@ -17,6 +17,7 @@ import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.jmap.PublicBase;
 import org.jmapauthproxy.jmap.SessionRewriter;
 import org.jmapauthproxy.jmap.WellKnownRewriter;
+import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.ops.ProxyMetrics;
 import org.jmapauthproxy.ops.RequestLog;
 import org.jmapauthproxy.route.ProxyRoute;
@@ -120,16 +121,17 @@ public class ProxyBeans {
 
     @Produces
     @Singleton
-    Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics) {
+    Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
-        return new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
+        return new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(), longLived,
                 List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)));
     }
 
     @Produces
     @Singleton
-    WebSocketRelay webSocketRelay(Vertx vertx, Origin origin, Clock clock, ProxyMetrics metrics) {
-        return new WebSocketRelay(vertx, origin, clock, metrics.openWebSockets());
+    WebSocketRelay webSocketRelay(Vertx vertx, Origin origin, Clock clock, ProxyMetrics metrics,
+                                  LongLivedStreams longLived) {
+        return new WebSocketRelay(vertx, origin, clock, metrics.openWebSockets(), longLived);
     }
 
     @Produces

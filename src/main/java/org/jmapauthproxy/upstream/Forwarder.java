@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
+import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.route.ProxyRoute;
@@ -34,6 +35,7 @@ public final class Forwarder {
     private final Origin origin;
     private final long firstByteTimeoutMillis;
     private final AtomicInteger openStreams;
+    private final LongLivedStreams longLived;
     private final List<ResponseRewriter> rewriters;
 
     /**
@@ -41,11 +43,12 @@ public final class Forwarder {
      * @param rewriters   the responses the proxy changes instead of streaming, tried in order
      */
     public Forwarder(Vertx vertx, Origin origin, long firstByteTimeoutMillis, AtomicInteger openStreams,
-                     List<ResponseRewriter> rewriters) {
+                     LongLivedStreams longLived, List<ResponseRewriter> rewriters) {
         this.vertx = vertx;
         this.origin = origin;
         this.firstByteTimeoutMillis = firstByteTimeoutMillis;
         this.openStreams = openStreams;
+        this.longLived = longLived;
         this.rewriters = List.copyOf(rewriters);
     }
 
@@ -146,12 +149,30 @@ public final class Forwarder {
         if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && mayHaveBody(ctx.request().method(), originResponse.statusCode())) {
             response.setChunked(true);
         }
+        boolean[] draining = {false};
+        Runnable unregister = () -> { };
         if (eventStream) {
             state.streamOpened();
             openStreams.incrementAndGet();
             ctx.addEndHandler(v -> openStreams.decrementAndGet());
+            // At shutdown the stream is ended, not cut: the client's EventSource then reconnects.
+            unregister = longLived.register(() -> {
+                draining[0] = true;
+                originResponse.request().reset();
+            });
         }
-        originResponse.pipe().endOnFailure(false).to(response).onFailure(e -> {
+        Runnable done = unregister;
+        originResponse.pipe().endOnFailure(false).to(response).onComplete(ar -> {
+            done.run();
+            if (ar.succeeded()) {
+                return;
+            }
+            if (draining[0]) {
+                if (!response.ended() && !response.closed()) {
+                    response.end();
+                }
+                return;
+            }
             // Either side broke mid-body. A truncated body must not look complete: reset both hops.
             originResponse.request().reset();
             response.reset();

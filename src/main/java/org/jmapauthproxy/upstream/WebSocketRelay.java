@@ -8,6 +8,7 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
+import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.route.RequestState;
@@ -36,12 +37,14 @@ public final class WebSocketRelay {
     private final Origin origin;
     private final Clock clock;
     private final AtomicInteger open;
+    private final LongLivedStreams longLived;
 
-    public WebSocketRelay(Vertx vertx, Origin origin, Clock clock, AtomicInteger open) {
+    public WebSocketRelay(Vertx vertx, Origin origin, Clock clock, AtomicInteger open, LongLivedStreams longLived) {
         this.vertx = vertx;
         this.origin = origin;
         this.clock = clock;
         this.open = open;
+        this.longLived = longLived;
     }
 
     /** Whether the client asks to upgrade to a WebSocket (RFC 6455 §4.1). */
@@ -104,7 +107,12 @@ public final class WebSocketRelay {
                     toClient.close(POLICY_VIOLATION, "session token expired");
                     toOrigin.close(POLICY_VIOLATION, "session token expired");
                 });
+                Runnable unregister = longLived.register(() -> {
+                    toClient.close(GOING_AWAY, "proxy shutting down");
+                    toOrigin.close(GOING_AWAY, "proxy shutting down");
+                });
                 toClient.closeHandler(v -> {
+                    unregister.run();
                     vertx.cancelTimer(expiry);
                     open.decrementAndGet();
                     if (!toOrigin.isClosed()) {

@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Nothing listens at the origin URL: a valid session gets 502, repeatedly, and nothing leaks. */
 @QuarkusTest
@@ -30,6 +31,17 @@ class OriginUnreachableTest {
 
     @TestHTTPResource("/")
     URL base;
+
+    @TestHTTPResource(value = "health/ready", management = true)
+    URL ready;
+
+    @Test
+    void readinessIsDownWhileTheOriginRefusesConnections() throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(ready.toURI()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, response.statusCode());
+        assertTrue(response.body().contains("\"origin\""), response.body());
+    }
 
     @Test
     void refusedOriginGives502() throws Exception {

@@ -27,6 +27,21 @@ class StoreUnavailableTest {
     @TestHTTPResource("/")
     URL base;
 
+    @TestHTTPResource(value = "health/", management = true)
+    URL health;
+
+    @Test
+    void readinessIsDownWhileLivenessStaysUp() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(health + "ready")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, ready.statusCode());
+        assertTrue(ready.body().contains("session-store"), ready.body());
+        HttpResponse<String> live = http.send(HttpRequest.newBuilder(URI.create(health + "live")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, live.statusCode());
+    }
+
     @Test
     void tooSlowSessionStoreGives503WithRetryAfter() throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

@@ -1,0 +1,73 @@
+package org.jmapauthproxy.ops;
+
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.runtime.ShutdownEvent;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Event streams and WebSockets that are open right now, so that shutdown can end them cleanly.
+ *
+ * <p>Such exchanges never finish by themselves; left alone they would hold a terminating pod for the
+ * whole shutdown timeout and then be cut. When the shutdown delay (the drain period during which
+ * readiness is DOWN) has passed, each is ended the way its protocol expects: the event stream's
+ * response is completed, so EventSource clients reconnect (to another instance), and WebSockets are
+ * closed with 1001 (going away).
+ */
+@Singleton
+public class LongLivedStreams {
+
+    private static final Logger LOG = Logger.getLogger(LongLivedStreams.class);
+
+    private final Vertx vertx;
+    private final Duration drainDelay;
+    private final Set<Runnable> closers = ConcurrentHashMap.newKeySet();
+
+    @Inject
+    public LongLivedStreams(Vertx vertx,
+                            @ConfigProperty(name = "quarkus.shutdown.delay") java.util.Optional<Duration> drainDelay) {
+        this.vertx = vertx;
+        this.drainDelay = drainDelay.orElse(Duration.ZERO);
+    }
+
+    /** Registers how to end one stream; the returned handle unregisters it when the stream ends. */
+    public Runnable register(Runnable closer) {
+        closers.add(closer);
+        return () -> closers.remove(closer);
+    }
+
+    public int open() {
+        return closers.size();
+    }
+
+    void onDrainStart(@Observes ShutdownDelayInitiatedEvent event) {
+        long millis = Math.max(1, drainDelay.toMillis() - 100);
+        vertx.setTimer(millis, id -> closeAll());
+    }
+
+    void onShutdown(@Observes ShutdownEvent event) {
+        closeAll();
+    }
+
+    void closeAll() {
+        if (!closers.isEmpty()) {
+            LOG.infof("shutting down: ending %d open event streams and WebSockets", closers.size());
+        }
+        for (Runnable closer : Set.copyOf(closers)) {
+            closers.remove(closer);
+            try {
+                closer.run();
+            } catch (RuntimeException e) {
+                LOG.debug("stream already gone", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package org.jmapauthproxy.ops;
+
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import org.jboss.logmanager.ExtHandler;
+import org.jboss.logmanager.ExtLogRecord;
+import org.jboss.logmanager.Logger;
+import org.jmapauthproxy.support.RealServers;
+import org.jmapauthproxy.support.Sessions;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Probes and metrics on the management port, and the access log. */
+@QuarkusTest
+@WithTestResource(RealServers.class)
+class OpsTest {
+
+    @Inject
+    RedisDataSource redis;
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @TestHTTPResource(value = "health/ready", management = true)
+    URL ready;
+
+    @TestHTTPResource(value = "metrics", management = true)
+    URL metrics;
+
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    HttpResponse<String> get(URL url) throws Exception {
+        return http.send(HttpRequest.newBuilder(url.toURI()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> get(String url, String token) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void probesAreUpOnTheManagementPortOnly() throws Exception {
+        assertTrue(ready.getPort() != base.getPort(), "management interface must have its own port " + ready);
+        for (String probe : List.of("live", "ready", "started")) {
+            HttpResponse<String> response = get(new URL(ready, "/q/health/" + probe));
+            assertEquals(200, response.statusCode(), probe + " " + ready);
+            assertEquals("UP", new JsonObject(response.body()).getString("status"), probe);
+        }
+        JsonObject readiness = new JsonObject(get(ready).body());
+        assertTrue(readiness.encode().contains("session-store"), readiness.encode());
+        assertTrue(readiness.encode().contains("\"origin\""), readiness.encode());
+        // On the main port the same paths are proxied like anything else: no token, no health.
+        HttpResponse<String> main = get(new URL(base, "/q/health/ready"));
+        assertEquals(401, main.statusCode());
+    }
+
+    @Test
+    void metricsCountOutcomesAndTimeLookupsWithoutIdentifiers() throws Exception {
+        Sessions sessions = new Sessions(redis);
+        String sid = Sessions.newSid();
+        String token = sessions.create(sid, "alice:pw");
+        assertEquals(200, get(base + "echo?secret=query", token).statusCode());
+        assertEquals(401, get(base + "echo", "x.y.z").statusCode());
+        String body = get(metrics).body();
+        assertTrue(body.contains("authproxy_requests_seconds_count{outcome=\"proxied\",status_class=\"2xx\"}"), body);
+        assertTrue(body.contains("authproxy_requests_seconds_count{outcome=\"invalid_token\",status_class=\"4xx\"}"));
+        assertTrue(body.contains("authproxy_requests_seconds_bucket{outcome=\"proxied\""), "latency histogram");
+        assertTrue(body.contains("authproxy_credential_lookup_seconds_count"));
+        assertTrue(body.contains("authproxy_origin_first_byte_seconds_count"));
+        assertTrue(body.contains("authproxy_event_streams_open"));
+        assertTrue(body.contains("authproxy_websockets_open"));
+        assertTrue(body.contains("authproxy_store_errors_total"));
+        assertFalse(body.contains(sid), "no session id in metrics");
+        assertFalse(body.contains("alice"), "no user in metrics");
+        assertFalse(body.contains("/echo"), "no path in metrics");
+    }
+
+    @Test
+    void accessLogHasOneLinePerRequestWithoutSecrets() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        ExtHandler capture = new ExtHandler() {
+            @Override
+            protected void doPublish(ExtLogRecord record) {
+                lines.add(record.getFormattedMessage());
+            }
+        };
+        Logger access = Logger.getLogger("authproxy.access");
+        access.addHandler(capture);
+        try {
+            Sessions sessions = new Sessions(redis);
+            String token = sessions.create(Sessions.newSid(), "alice:hunter2");
+            HttpResponse<String> ok = get(base + "echo/path?q=private", token);
+            HttpResponse<String> denied = get(base + "echo/other", token + "x");
+            long deadline = System.currentTimeMillis() + 2_000;
+            while (lines.size() < 2 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            String okLine = lines.stream().filter(l -> l.contains(ok.headers().firstValue("X-Request-Id").orElseThrow()))
+                    .findFirst().orElseThrow();
+            assertTrue(okLine.startsWith("GET /echo/path status=200 duration_ms="), okLine);
+            assertTrue(okLine.contains(" outcome=proxied "), okLine);
+            assertTrue(okLine.matches(".* bytes=[1-9][0-9]* .*"), okLine);
+            String deniedLine = lines.stream().filter(l -> l.contains(denied.headers().firstValue("X-Request-Id").orElseThrow()))
+                    .findFirst().orElseThrow();
+            assertTrue(deniedLine.contains("status=401") && deniedLine.contains("outcome=invalid_token"), deniedLine);
+            for (String line : lines) {
+                assertFalse(line.contains(token.substring(20, 60)), "token in access log");
+                assertFalse(line.contains("hunter2"), "password in access log");
+                assertFalse(line.contains("private"), "query in access log");
+                assertFalse(line.contains("alice"), "user in access log although authproxy.log.user=false");
+            }
+        } finally {
+            access.removeHandler(capture);
+        }
+    }
+}
