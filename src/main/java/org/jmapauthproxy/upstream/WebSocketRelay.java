@@ -12,6 +12,7 @@ import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.route.RequestState;
+import org.jmapauthproxy.route.UpgradedRequests;
 import org.jmapauthproxy.token.SessionToken;
 
 import java.time.Clock;
@@ -112,6 +113,7 @@ public final class WebSocketRelay {
                     toOrigin.close(GOING_AWAY, "proxy shutting down");
                 });
                 toClient.closeHandler(v -> {
+                    UpgradedRequests.finished(request);
                     unregister.run();
                     vertx.cancelTimer(expiry);
                     open.decrementAndGet();
