@@ -167,6 +167,18 @@ public interface ProxyConfig {
         @WithDefault("1024")
         int maxWaitQueue();
 
+        /**
+         * For an {@code https} origin: PEM file of the certificates (CA or self-signed) to trust instead
+         * of the JVM's default trust store.
+         */
+        @WithName("trust-certificates")
+        Optional<String> trustCertificates();
+
+        /** For an {@code https} origin: check that its certificate names the origin host. */
+        @WithName("verify-host")
+        @WithDefault("true")
+        boolean verifyHost();
+
         /** {@code basic} (default: the user's sealed password) or {@code cyrus-jwt} (minted bearer). */
         @WithDefault("basic")
         String auth();

@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.net.PemTrustOptions;
 import org.jmapauthproxy.config.ProxyConfig;
 
 import java.net.URI;
@@ -36,10 +37,13 @@ public final class Origin {
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.requests = client(vertx, config, config.maxConnections());
         this.streams = client(vertx, config, config.maxEventStreams());
-        this.webSockets = vertx.createWebSocketClient(new WebSocketClientOptions()
+        WebSocketClientOptions webSocketOptions = new WebSocketClientOptions()
                 .setDefaultHost(host)
                 .setDefaultPort(port)
                 .setSsl(ssl)
+                .setVerifyHost(config.verifyHost());
+        config.trustCertificates().ifPresent(pem -> webSocketOptions.setTrustOptions(new PemTrustOptions().addCertPath(pem)));
+        this.webSockets = vertx.createWebSocketClient(webSocketOptions
                 .setConnectTimeout((int) config.connectTimeout().toMillis())
                 .setIdleTimeout((int) config.idleTimeout().toSeconds())
                 .setMaxFrameSize(MAX_WEBSOCKET_FRAME)
@@ -60,10 +64,13 @@ public final class Origin {
     }
 
     private HttpClientOptions clientOptions(ProxyConfig.Origin config) {
-        return new HttpClientOptions()
+        HttpClientOptions options = new HttpClientOptions();
+        config.trustCertificates().ifPresent(pem -> options.setTrustOptions(new PemTrustOptions().addCertPath(pem)));
+        return options
                 .setDefaultHost(host)
                 .setDefaultPort(port)
                 .setSsl(ssl)
+                .setVerifyHost(config.verifyHost())
                 .setKeepAlive(true)
                 .setConnectTimeout((int) config.connectTimeout().toMillis())
                 .setIdleTimeout((int) config.idleTimeout().toSeconds())
