@@ -123,8 +123,11 @@ public class ProxyBeans {
     @Singleton
     Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
-        return new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(), longLived,
-                List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)));
+        Forwarder forwarder = new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
+                longLived, List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)));
+        metrics.originPool("requests", forwarder.requestsInFlight());
+        metrics.originPool("streams", forwarder.streamsInFlight());
+        return forwarder;
     }
 
     @Produces

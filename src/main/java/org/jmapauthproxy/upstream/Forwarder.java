@@ -35,6 +35,8 @@ public final class Forwarder {
     private final Origin origin;
     private final long firstByteTimeoutMillis;
     private final AtomicInteger openStreams;
+    private final AtomicInteger requestsInFlight = new AtomicInteger();
+    private final AtomicInteger streamsInFlight = new AtomicInteger();
     private final LongLivedStreams longLived;
     private final List<ResponseRewriter> rewriters;
 
@@ -61,6 +63,9 @@ public final class Forwarder {
         HttpServerRequest request = ctx.request();
         boolean eventStream = isEventStream(request);
         HttpClient client = eventStream ? origin.streams() : origin.requests();
+        AtomicInteger inFlight = eventStream ? streamsInFlight : requestsInFlight;
+        inFlight.incrementAndGet();
+        ctx.addEndHandler(v -> inFlight.decrementAndGet());
         RequestOptions options = new RequestOptions()
                 .setMethod(request.method())
                 .setHost(origin.host())
@@ -177,6 +182,16 @@ public final class Forwarder {
             originResponse.request().reset();
             response.reset();
         });
+    }
+
+    /** Requests currently holding (or waiting for) a connection of the ordinary pool. */
+    public AtomicInteger requestsInFlight() {
+        return requestsInFlight;
+    }
+
+    /** Event streams currently holding (or waiting for) a connection of the stream pool. */
+    public AtomicInteger streamsInFlight() {
+        return streamsInFlight;
     }
 
     static boolean mayHaveBody(HttpMethod method, int status) {

@@ -85,6 +85,8 @@ class OpsTest {
         assertTrue(body.contains("authproxy_event_streams_open"));
         assertTrue(body.contains("authproxy_websockets_open"));
         assertTrue(body.contains("authproxy_store_errors_total"));
+        assertTrue(body.contains("authproxy_origin_requests_active{pool=\"requests\"}"), "origin pool usage");
+        assertTrue(body.contains("authproxy_origin_requests_active{pool=\"streams\"}"));
         assertFalse(body.contains(sid), "no session id in metrics");
         assertFalse(body.contains("alice"), "no user in metrics");
         assertFalse(body.contains("/echo"), "no path in metrics");
