@@ -70,6 +70,10 @@ public final class RealServers implements QuarkusTestResourceLifecycleManager {
                 origin.jwtKey(base64Key);
             }
             config.put("authproxy.origin.jwt-key-file", keyFile.toString());
+            if ("tiny".equals(args.get("pool"))) {
+                config.put("authproxy.origin.max-connections", "1");
+                config.put("authproxy.origin.max-wait-queue", "0");
+            }
             if (args.containsKey("origin-auth")) {
                 config.put("authproxy.origin.auth", args.get("origin-auth"));
             }
