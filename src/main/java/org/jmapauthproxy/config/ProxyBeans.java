@@ -9,10 +9,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jmapauthproxy.credential.CachedCredentialStore;
 import org.jmapauthproxy.credential.CredentialService;
 import org.jmapauthproxy.credential.CredentialStore;
 import org.jmapauthproxy.credential.CyrusTokenMinter;
 import org.jmapauthproxy.credential.RedisCredentialStore;
+import org.jmapauthproxy.credential.RedisInvalidations;
 import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.jmap.PublicBase;
 import org.jmapauthproxy.jmap.SessionRewriter;
@@ -33,6 +36,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The one place where the request pipeline is assembled from the configuration. The first bean
@@ -73,8 +77,31 @@ public class ProxyBeans {
 
     @Produces
     @Singleton
-    CredentialStore credentialStore(Redis redis) {
-        return new RedisCredentialStore(redis);
+    CredentialStore credentialStore(Redis redis, Vertx vertx, ProxyMetrics metrics,
+                                    @ConfigProperty(name = "quarkus.redis.hosts") String hosts,
+                                    @ConfigProperty(name = "quarkus.redis.client-type", defaultValue = "standalone") String type,
+                                    @ConfigProperty(name = "quarkus.redis.password") Optional<String> password) {
+        RedisCredentialStore store = new RedisCredentialStore(redis);
+        ProxyConfig.Credentials credentials = config.credentials();
+        if (credentials.cacheSize() <= 0 || !"standalone".equals(type)) {
+            // Sentinel and Cluster would need one invalidation feed per node; they go to Redis every time.
+            return store;
+        }
+        CachedCredentialStore cache = new CachedCredentialStore(store, credentials.cacheSize(),
+                credentials.cacheMaxAge().toNanos(), System::nanoTime);
+        invalidations = new RedisInvalidations(vertx, hosts.split(",")[0].trim(), password.orElse(null),
+                credentials.keyPrefix().orElse(""), cache);
+        invalidations.start();
+        metrics.credentialCache(cache);
+        return cache;
+    }
+
+    private RedisInvalidations invalidations;
+
+    void closeInvalidations(@Observes ShutdownEvent event) {
+        if (invalidations != null) {
+            invalidations.close();
+        }
     }
 
     @Produces

@@ -125,6 +125,20 @@ public interface ProxyConfig {
         @WithName("previous-keys")
         Optional<List<String>> previousKeys();
 
+        /**
+         * Sessions (still sealed) remembered between requests; 0 turns the cache off. The cache is used
+         * only while Redis's invalidation feed ({@code CLIENT TRACKING}, Redis 6+, standalone) is
+         * connected, so a deleted or changed session takes effect at once.
+         */
+        @WithName("cache-size")
+        @WithDefault("10000")
+        int cacheSize();
+
+        /** A remembered session is fetched again after this long, even without an invalidation. */
+        @WithName("cache-max-age")
+        @WithDefault("60s")
+        Duration cacheMaxAge();
+
         /** How long the Redis lookup may take before the request is answered 503. */
         @WithDefault("2s")
         Duration timeout();

@@ -22,8 +22,9 @@ import java.util.Optional;
  * {@link CredentialStore}, opens the sealed credentials, and builds the origin's
  * {@code Authorization} value (Basic, or a bearer minted for Cyrus when a minter is configured).
  *
- * <p>Nothing is cached between requests: a session deleted from the store is refused on the very
- * next request, and the opened password lives only as long as one request needs it.
+ * <p>The opened password lives only as long as one request needs it: what may be remembered
+ * between requests is the sealed value ({@link CachedCredentialStore}), and only while the store's
+ * invalidation feed guarantees that a deleted session is refused at once.
  */
 public final class CredentialService {
 

@@ -69,6 +69,20 @@ public final class ProxyMetrics {
         return openWebSockets;
     }
 
+    /** Registers the session cache's hit and miss counts. */
+    public void credentialCache(org.jmapauthproxy.credential.CachedCredentialStore cache) {
+        io.micrometer.core.instrument.FunctionCounter.builder("authproxy.session.cache.lookups", cache,
+                        org.jmapauthproxy.credential.CachedCredentialStore::hits)
+                .description("Session lookups answered from memory (hit) or by Redis (miss)")
+                .tag("result", "hit").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("authproxy.session.cache.lookups", cache,
+                        org.jmapauthproxy.credential.CachedCredentialStore::misses)
+                .tag("result", "miss").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("authproxy.session.cache.feed.connected", cache,
+                        c -> c.feedConnected() ? 1 : 0)
+                .description("1 while the Redis invalidation feed is connected (cache in use)").register(registry);
+    }
+
     /** Registers a gauge of requests in flight on one origin pool. */
     public void originPool(String pool, AtomicInteger inFlight) {
         io.micrometer.core.instrument.Gauge.builder("authproxy.origin.requests.active", inFlight, AtomicInteger::get)

@@ -86,10 +86,26 @@ class OpsTest {
         assertTrue(body.contains("authproxy_websockets_open"));
         assertTrue(body.contains("authproxy_store_errors_total"));
         assertTrue(body.contains("authproxy_origin_requests_active{pool=\"requests\"}"), "origin pool usage");
+        assertTrue(body.contains("authproxy_session_cache_feed_connected 1.0"), "invalidation feed connected");
+        double hitsBefore = metric(body, "authproxy_session_cache_lookups_total{result=\"hit\"}");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(200, get(base + "echo", token).statusCode());
+        }
+        double hitsAfter = metric(get(metrics).body(), "authproxy_session_cache_lookups_total{result=\"hit\"}");
+        assertTrue(hitsAfter >= hitsBefore + 5, "repeated requests of one session are served from the cache");
         assertTrue(body.contains("authproxy_origin_requests_active{pool=\"streams\"}"));
         assertFalse(body.contains(sid), "no session id in metrics");
         assertFalse(body.contains("alice"), "no user in metrics");
         assertFalse(body.contains("/echo"), "no path in metrics");
+    }
+
+    static double metric(String body, String name) {
+        for (String line : body.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new AssertionError(name + " not found");
     }
 
     @Test

@@ -130,13 +130,41 @@ class GatewayTest {
         assertProblem(get("/jmap/", "Authorization", "Bearer " + token), 401, "unknown_session", token);
     }
 
+    /** Polls until the request is refused; returns how long that took. */
+    long millisUntilRefused(String token) throws Exception {
+        long start = System.nanoTime();
+        while (get("/echo", "Authorization", "Bearer " + token).statusCode() != 401) {
+            assertTrue(System.nanoTime() - start < 1_000_000_000L, "still accepted after 1 s");
+            Thread.sleep(5);
+        }
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
     @Test
-    void deletedSessionIsRefusedOnTheNextRequest() throws Exception {
+    void deletedSessionIsRefusedWithinOneSecondEvenWhenCached() throws Exception {
         String sid = Sessions.newSid();
         String token = sessions.create(sid, "alice:s3cret pw");
-        assertEquals(200, get("/echo", "Authorization", "Bearer " + token).statusCode());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, get("/echo", "Authorization", "Bearer " + token).statusCode());
+        }
         sessions.delete(sid);
+        millisUntilRefused(token);
         assertProblem(get("/echo", "Authorization", "Bearer " + token), 401, "unknown_session", token);
+    }
+
+    @Test
+    void changedSessionIsSeenWithinOneSecondEvenWhenCached() throws Exception {
+        String sid = Sessions.newSid();
+        String token = sessions.create(sid, "alice:s3cret pw");
+        assertEquals(BASIC_ALICE, originHeader(get("/echo", "Authorization", "Bearer " + token), "authorization"));
+        assertEquals(BASIC_ALICE, originHeader(get("/echo", "Authorization", "Bearer " + token), "authorization"));
+        sessions.create(sid, "alice:new password");
+        String expected = "Basic " + Base64.getEncoder().encodeToString("alice:new password".getBytes(StandardCharsets.UTF_8));
+        long start = System.nanoTime();
+        while (!expected.equals(originHeader(get("/echo", "Authorization", "Bearer " + token), "authorization"))) {
+            assertTrue(System.nanoTime() - start < 1_000_000_000L, "old credentials still used after 1 s");
+            Thread.sleep(5);
+        }
     }
 
     @Test

@@ -1,0 +1,124 @@
+package org.jmapauthproxy.credential;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * Remembers stored session values (still sealed: no password is held in clear) so that a webmail
+ * client's stream of requests does not cost a store round trip each, while deletion or change of a
+ * session still takes effect at once.
+ *
+ * <p>Values are served from memory only while an invalidation feed is connected (see
+ * {@link RedisInvalidations}): the store tells the proxy about every write or deletion, and the entry
+ * is dropped. When the feed is down the cache is empty and every lookup goes to the store. An entry
+ * is also dropped after a maximum age, in case an invalidation is lost.
+ *
+ * <p>A lookup that started before an invalidation may return the old value after the invalidation
+ * has been applied; it must not be cached. Every invalidation bumps an epoch, and a value is cached
+ * only if no invalidation happened while it was being fetched.
+ */
+public final class CachedCredentialStore implements CredentialStore {
+
+    private record Entry(Buffer value, long storedAt) {
+    }
+
+    private final CredentialStore store;
+    private final int maxEntries;
+    private final long maxAgeNanos;
+    private final LongSupplier nanoClock;
+    private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+    private final AtomicLong epoch = new AtomicLong();
+    private final AtomicLong hits = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
+    private volatile boolean feedConnected;
+
+    public CachedCredentialStore(CredentialStore store, int maxEntries, long maxAgeNanos, LongSupplier nanoClock) {
+        this.store = store;
+        this.maxEntries = maxEntries;
+        this.maxAgeNanos = maxAgeNanos;
+        this.nanoClock = nanoClock;
+    }
+
+    @Override
+    public Future<Buffer> find(String key) {
+        if (feedConnected) {
+            Entry entry = entries.get(key);
+            if (entry != null) {
+                if (nanoClock.getAsLong() - entry.storedAt() < maxAgeNanos) {
+                    hits.incrementAndGet();
+                    return Future.succeededFuture(entry.value());
+                }
+                entries.remove(key, entry);
+            }
+        }
+        misses.incrementAndGet();
+        long started = epoch.get();
+        return store.find(key).onSuccess(value -> remember(key, value, started));
+    }
+
+    private void remember(String key, Buffer value, long startedEpoch) {
+        // Unknown sessions are not remembered: creating one must work on the very next request.
+        if (value == null || !feedConnected || epoch.get() != startedEpoch) {
+            return;
+        }
+        if (entries.size() >= maxEntries) {
+            // Full: start over rather than track recency on the hot path.
+            entries.clear();
+        }
+        entries.put(key, new Entry(value, nanoClock.getAsLong()));
+        if (epoch.get() != startedEpoch) {
+            // An invalidation raced with the insert; it may have missed this entry.
+            entries.remove(key);
+        }
+    }
+
+    @Override
+    public Future<Void> ping() {
+        return store.ping();
+    }
+
+    /** The store says these keys changed. */
+    public void invalidate(Collection<String> keys) {
+        epoch.incrementAndGet();
+        keys.forEach(entries::remove);
+    }
+
+    /** The store says everything may have changed (flush), or the feed was lost. */
+    public void invalidateAll() {
+        epoch.incrementAndGet();
+        entries.clear();
+    }
+
+    /** Called by the feed: values may be served from memory only while it is connected. */
+    public void feedConnected(boolean connected) {
+        if (!connected) {
+            invalidateAll();
+        }
+        this.feedConnected = connected;
+        if (connected) {
+            // Anything remembered before the feed (re)connected may have missed invalidations.
+            invalidateAll();
+        }
+    }
+
+    public boolean feedConnected() {
+        return feedConnected;
+    }
+
+    public long hits() {
+        return hits.get();
+    }
+
+    public long misses() {
+        return misses.get();
+    }
+
+    public int size() {
+        return entries.size();
+    }
+}
