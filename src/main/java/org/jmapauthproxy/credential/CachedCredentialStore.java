@@ -1,7 +1,6 @@
 package org.jmapauthproxy.credential;
 
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * Remembers stored session values (still sealed: no password is held in clear) so that a webmail
+ * Remembers stored sessions (still sealed: no password is held in clear) so that a webmail
  * client's stream of requests does not cost a store round trip each, while deletion or change of a
  * session still takes effect at once.
  *
@@ -24,7 +23,7 @@ import java.util.function.LongSupplier;
  */
 public final class CachedCredentialStore implements CredentialStore {
 
-    private record Entry(Buffer value, long storedAt) {
+    private record Entry(StoredSession value, long storedAt) {
     }
 
     private final CredentialStore store;
@@ -45,7 +44,7 @@ public final class CachedCredentialStore implements CredentialStore {
     }
 
     @Override
-    public Future<Buffer> find(String key) {
+    public Future<StoredSession> find(String key) {
         if (feedConnected) {
             Entry entry = entries.get(key);
             if (entry != null) {
@@ -61,7 +60,7 @@ public final class CachedCredentialStore implements CredentialStore {
         return store.find(key).onSuccess(value -> remember(key, value, started));
     }
 
-    private void remember(String key, Buffer value, long startedEpoch) {
+    private void remember(String key, StoredSession value, long startedEpoch) {
         // Unknown sessions are not remembered: creating one must work on the very next request.
         if (value == null || !feedConnected || epoch.get() != startedEpoch) {
             return;

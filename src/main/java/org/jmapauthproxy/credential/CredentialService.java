@@ -4,9 +4,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
 import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.token.SessionToken;
@@ -61,16 +58,27 @@ public final class CredentialService {
      * {@code UNKNOWN_SESSION}, {@code BAD_CREDENTIALS} or {@code STORE_UNAVAILABLE}.
      */
     public Future<OriginCredential> credentialFor(SessionToken token) {
+        Future<StoredSession> lookup = store.find(keyPrefix + token.sessionId());
+        if (lookup.isComplete()) {
+            // Answered from memory: no deadline to arm, no context to return to.
+            if (lookup.failed()) {
+                return Future.failedFuture(storeFailure(lookup.cause()));
+            }
+            try {
+                return Future.succeededFuture(decode(lookup.result(), token.sessionId()));
+            } catch (ProxyFailure failure) {
+                return Future.failedFuture(failure);
+            }
+        }
         Context context = vertx.getOrCreateContext();
         Promise<OriginCredential> result = Promise.promise();
         // The store client has no per-call deadline; a timer on our own context gives one.
         long timer = vertx.setTimer(timeoutMillis, id -> result.tryFail(
                 new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store timed out")));
-        store.find(keyPrefix + token.sessionId()).onComplete(ar -> context.runOnContext(v -> {
+        lookup.onComplete(ar -> context.runOnContext(v -> {
             vertx.cancelTimer(timer);
             if (ar.failed()) {
-                LOG.warnf("session store error: %s", ar.cause().getMessage());
-                result.tryFail(new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store error"));
+                result.tryFail(storeFailure(ar.cause()));
                 return;
             }
             try {
@@ -82,29 +90,30 @@ public final class CredentialService {
         return result.future();
     }
 
-    /** Decodes one stored session value (the store's JSON) for {@code sessionId}. */
-    OriginCredential decode(Buffer stored, String sessionId) {
-        if (stored == null) {
+    private static ProxyFailure storeFailure(Throwable cause) {
+        LOG.warnf("session store error: %s", cause.getMessage());
+        return new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store error");
+    }
+
+    /** Turns one stored session into the origin credential for {@code sessionId}. */
+    OriginCredential decode(StoredSession session, String sessionId) {
+        if (session == null) {
             throw new ProxyFailure(Reason.UNKNOWN_SESSION, "unknown session");
         }
-        JsonObject session;
-        try {
-            session = stored.toJsonObject();
-        } catch (DecodeException | ClassCastException e) {
+        if (session.malformed()) {
             throw new ProxyFailure(Reason.BAD_CREDENTIALS, "stored session is not a JSON object");
         }
-        Object credentials = session.getValue("credentials");
-        if (minter != null && !(credentials instanceof String)) {
-            Object user = session.getValue("user");
-            if (user instanceof String name && !name.isEmpty() && validUsername(name)) {
+        if (minter != null && session.credentials() == null) {
+            String name = session.user();
+            if (name != null && !name.isEmpty() && validUsername(name)) {
                 return minter.credentialFor(name);
             }
             throw new ProxyFailure(Reason.BAD_CREDENTIALS, "stored session names no user");
         }
-        if (!(credentials instanceof String text)) {
+        if (session.credentials() == null) {
             throw new ProxyFailure(Reason.BAD_CREDENTIALS, "stored session has no credentials");
         }
-        byte[] plaintext = open(text, sessionId)
+        byte[] plaintext = open(session.credentials(), sessionId)
                 .orElseThrow(() -> new ProxyFailure(Reason.BAD_CREDENTIALS, "credentials do not open"));
         try {
             return minter != null

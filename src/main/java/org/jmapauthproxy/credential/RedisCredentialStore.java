@@ -1,7 +1,6 @@
 package org.jmapauthproxy.credential;
 
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -20,8 +19,8 @@ public final class RedisCredentialStore implements CredentialStore {
     }
 
     @Override
-    public Future<Buffer> find(String key) {
-        return redis.send(Request.cmd(Command.GET).arg(key)).map(RedisCredentialStore::bytes);
+    public Future<StoredSession> find(String key) {
+        return redis.send(Request.cmd(Command.GET).arg(key)).map(RedisCredentialStore::session);
     }
 
     @Override
@@ -29,7 +28,7 @@ public final class RedisCredentialStore implements CredentialStore {
         return redis.send(Request.cmd(Command.PING)).mapEmpty();
     }
 
-    private static Buffer bytes(Response response) {
-        return response == null ? null : response.toBuffer();
+    private static StoredSession session(Response response) {
+        return response == null ? null : StoredSession.parse(response.toBuffer());
     }
 }

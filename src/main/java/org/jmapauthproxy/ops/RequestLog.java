@@ -41,11 +41,20 @@ public final class RequestLog {
             metrics.storeError();
         }
         if (ACCESS.isInfoEnabled()) {
+            // Built by hand: String.format on every request showed up in profiles.
             HttpServerRequest request = ctx.request();
-            String user = logUser && state.user() != null ? " user=" + state.user() : "";
-            ACCESS.infof("%s %s status=%d duration_ms=%.1f bytes=%d outcome=%s request_id=%s%s",
-                    request.method(), request.path(), status, duration / 1e6,
-                    ctx.response().bytesWritten(), outcome, state.requestId(), user);
+            long tenthsOfMs = duration / 100_000;
+            StringBuilder line = new StringBuilder(160)
+                    .append(request.method().name()).append(' ').append(request.path())
+                    .append(" status=").append(status)
+                    .append(" duration_ms=").append(tenthsOfMs / 10).append('.').append(tenthsOfMs % 10)
+                    .append(" bytes=").append(ctx.response().bytesWritten())
+                    .append(" outcome=").append(outcome)
+                    .append(" request_id=").append(state.requestId());
+            if (logUser && state.user() != null) {
+                line.append(" user=").append(state.user());
+            }
+            ACCESS.info(line);
         }
     }
 }

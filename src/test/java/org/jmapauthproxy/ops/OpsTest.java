@@ -86,6 +86,11 @@ class OpsTest {
         assertTrue(body.contains("authproxy_websockets_open"));
         assertTrue(body.contains("authproxy_store_errors_total"));
         assertTrue(body.contains("authproxy_origin_requests_active{pool=\"requests\"}"), "origin pool usage");
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (!body.contains("authproxy_session_cache_feed_connected 1.0") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50); // the feed connects asynchronously after start-up
+            body = get(metrics).body();
+        }
         assertTrue(body.contains("authproxy_session_cache_feed_connected 1.0"), "invalidation feed connected");
         double hitsBefore = metric(body, "authproxy_session_cache_lookups_total{result=\"hit\"}");
         for (int i = 0; i < 5; i++) {

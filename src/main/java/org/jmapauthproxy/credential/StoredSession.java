@@ -1,0 +1,36 @@
+package org.jmapauthproxy.credential;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A session value as the login back-end stored it ({@code docs/PROTOCOL.md}), parsed once: the
+ * sealed {@code credentials} and/or the {@code user}. Holds nothing in clear but the user name.
+ *
+ * @param credentials the sealed (or, with encryption {@code none}, base64) credentials, or null
+ * @param user        the user name for {@code cyrus-jwt} sessions, or null
+ * @param malformed   true when the value is not a JSON object
+ */
+public record StoredSession(String credentials, String user, boolean malformed) {
+
+    static final StoredSession MALFORMED = new StoredSession(null, null, true);
+
+    /** Parses a stored value; other JSON members are ignored. */
+    public static StoredSession parse(Buffer value) {
+        JsonObject json;
+        try {
+            json = value.toJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            return MALFORMED;
+        }
+        Object credentials = json.getValue("credentials");
+        Object user = json.getValue("user");
+        return new StoredSession(credentials instanceof String c ? c : null, user instanceof String u ? u : null, false);
+    }
+
+    @Override
+    public String toString() {
+        return "StoredSession[user=" + user + ", credentials=" + (credentials == null ? "none" : "sealed") + "]";
+    }
+}
