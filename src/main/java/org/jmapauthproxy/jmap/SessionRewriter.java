@@ -46,11 +46,44 @@ public final class SessionRewriter implements ResponseRewriter {
         this.publicBase = publicBase;
     }
 
+    static boolean isSessionRequest(io.vertx.core.http.HttpServerRequest request) {
+        String path = request.path();
+        return request.method() == HttpMethod.GET && ("/jmap".equals(path) || "/jmap/".equals(path));
+    }
+
+    /**
+     * Browsers offer {@code br} and {@code zstd}, which Cyrus then uses for the session document and
+     * the proxy cannot decode to rewrite. Only the codings the proxy can re-encode are offered.
+     */
+    @Override
+    public void prepare(io.vertx.core.http.HttpServerRequest clientRequest, io.vertx.core.MultiMap originHeaders) {
+        if (!isSessionRequest(clientRequest)) {
+            return;
+        }
+        String offered = originHeaders.get(HttpHeaders.ACCEPT_ENCODING);
+        if (offered == null) {
+            return;
+        }
+        StringBuilder kept = new StringBuilder();
+        for (String coding : offered.split(",")) {
+            String name = coding.split(";")[0].trim().toLowerCase(Locale.ROOT);
+            if (name.equals("gzip") || name.equals("x-gzip") || name.equals("deflate") || name.equals("identity")) {
+                if (!kept.isEmpty()) {
+                    kept.append(", ");
+                }
+                kept.append(coding.trim());
+            }
+        }
+        if (kept.isEmpty()) {
+            originHeaders.remove(HttpHeaders.ACCEPT_ENCODING);
+        } else {
+            originHeaders.set(HttpHeaders.ACCEPT_ENCODING, kept.toString());
+        }
+    }
+
     @Override
     public boolean handles(RoutingContext ctx, HttpClientResponse origin) {
-        String path = ctx.request().path();
-        if (ctx.request().method() != HttpMethod.GET || !("/jmap".equals(path) || "/jmap/".equals(path))
-                || origin.statusCode() != 200) {
+        if (!isSessionRequest(ctx.request()) || origin.statusCode() != 200) {
             return false;
         }
         String type = origin.getHeader(HttpHeaders.CONTENT_TYPE);

@@ -80,6 +80,9 @@ public final class Forwarder {
             HttpClientRequest originRequest = ar.result();
             HeaderPolicy.toOrigin(request.headers(), originRequest.headers(), credential.authorization(), cookie,
                     forwarded, state.requestId());
+            for (ResponseRewriter rewriter : rewriters) {
+                rewriter.prepare(request, originRequest.headers());
+            }
             send(ctx, originRequest, state, eventStream);
         });
     }

@@ -9,6 +9,13 @@ import io.vertx.ext.web.RoutingContext;
  */
 public interface ResponseRewriter {
 
+    /**
+     * Adjusts the headers of the request about to be sent to the origin, so that the origin's answer
+     * is one this rewriter can handle. Does nothing by default.
+     */
+    default void prepare(io.vertx.core.http.HttpServerRequest clientRequest, io.vertx.core.MultiMap originHeaders) {
+    }
+
     /** Whether this rewriter takes over the response; called on the event loop, must not block. */
     boolean handles(RoutingContext ctx, HttpClientResponse originResponse);
 

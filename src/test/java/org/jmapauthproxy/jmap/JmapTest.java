@@ -105,6 +105,16 @@ class JmapTest {
         }
     }
 
+    @Test
+    void browserOfferingBrotliAndZstdStillGetsARewrittenSession() throws Exception {
+        RawHttp.Response response = get("/jmap/", "Accept-Encoding: gzip, deflate, br, zstd\r\n");
+        assertEquals(200, response.status());
+        assertEquals("gzip", response.first("content-encoding"), "the origin was offered only codings the proxy rewrites");
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(response.body()))) {
+            assertSession(new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+        }
+    }
+
     private void assertSession(JsonObject session) {
         assertEquals(self() + "/jmap/", session.getString("apiUrl"));
         assertEquals(self() + "/jmap/download/{accountId}/{blobId}/{name}?accept={type}", session.getString("downloadUrl"));

@@ -162,7 +162,10 @@ public final class TestOrigin {
                 .putHeader("Alt-Svc", "h2c=\":8008\"")
                 .putHeader("ETag", "\"origin-etag\"");
         String accept = request.getHeader("Accept-Encoding");
-        if (accept != null && accept.contains("gzip")) {
+        if (accept != null && accept.contains("br")) {
+            // Like Cyrus: prefers a coding the proxy cannot rewrite when the client offers it.
+            response.putHeader("Content-Encoding", "br");
+        } else if (accept != null && accept.contains("gzip")) {
             response.putHeader("Content-Encoding", "gzip");
             body = gzip(body);
         }
