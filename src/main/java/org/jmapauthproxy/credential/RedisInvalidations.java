@@ -90,6 +90,12 @@ public final class RedisInvalidations {
         }).onFailure(e -> {
             cache.feedConnected(false);
             LOG.warnf("session cache off: cannot subscribe to Redis invalidations (%s); retrying", e.getMessage());
+            // A half-set-up connection must go, or the single-connection pool stays taken forever.
+            RedisConnection half = connection;
+            connection = null;
+            if (half != null) {
+                half.close();
+            }
             retry();
         });
     }

@@ -74,7 +74,9 @@ public final class Forwarder {
                 .setURI(origin.basePath() + request.uri());
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
-                ctx.fail(connectFailure(ar.cause()));
+                if (!ctx.response().closed()) {
+                    ctx.fail(connectFailure(ar.cause()));
+                }
                 return;
             }
             HttpClientRequest originRequest = ar.result();
@@ -98,6 +100,10 @@ public final class Forwarder {
         originRequest.response().onComplete(ar -> {
             vertx.cancelTimer(timer);
             if (ar.failed()) {
+                if (response.closed()) {
+                    // The client left first and its leaving reset this exchange: nothing to report.
+                    return;
+                }
                 if (!response.headWritten()) {
                     ctx.fail(ar.cause() instanceof TimeoutException || hasTimeoutCause(ar.cause())
                             ? new ProxyFailure(Reason.ORIGIN_TIMEOUT, "origin timed out")
