@@ -104,6 +104,34 @@ class OpsTest {
         assertFalse(body.contains("/echo"), "no path in metrics");
     }
 
+    @Test
+    void invalidationFeedReconnectsAfterRedisDropsItAndRevocationStaysPrompt() throws Exception {
+        Sessions sessions = new Sessions(redis);
+        String sid = Sessions.newSid();
+        String token = sessions.create(sid, "alice:pw");
+        awaitFeed(true);
+        redis.execute("CLIENT", "KILL", "TYPE", "pubsub");
+        awaitFeed(true);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, get(base + "echo", token).statusCode());
+        }
+        sessions.delete(sid);
+        long start = System.nanoTime();
+        while (get(base + "echo", token).statusCode() != 401) {
+            assertTrue(System.nanoTime() - start < 1_000_000_000L, "deleted session still accepted after 1 s");
+            Thread.sleep(5);
+        }
+    }
+
+    void awaitFeed(boolean connected) throws Exception {
+        String expected = "authproxy_session_cache_feed_connected " + (connected ? "1.0" : "0.0");
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!get(metrics).body().contains(expected)) {
+            assertTrue(System.currentTimeMillis() < deadline, "feed never reached " + expected);
+            Thread.sleep(50);
+        }
+    }
+
     static double metric(String body, String name) {
         for (String line : body.split("\n")) {
             if (line.startsWith(name + " ")) {
