@@ -136,8 +136,9 @@ public class ProxyBeans {
         return new Origin(vertx, config.origin());
     }
 
-    void closeOrigin(@Observes ShutdownEvent event, Origin origin) {
+    void closeOrigin(@Observes ShutdownEvent event, Origin origin, ProxyMetrics metrics) {
         origin.close();
+        metrics.close();
     }
 
     @Produces

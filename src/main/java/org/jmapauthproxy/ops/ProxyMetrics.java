@@ -22,30 +22,47 @@ public final class ProxyMetrics {
     private final Counter storeErrors;
     private final AtomicInteger openStreams = new AtomicInteger();
     private final AtomicInteger openWebSockets = new AtomicInteger();
+    private final java.util.List<io.micrometer.core.instrument.Meter> registered = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public ProxyMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.lookup = Timer.builder("authproxy.credential.lookup")
+        this.lookup = keep(Timer.builder("authproxy.credential.lookup")
                 .description("Session store lookup and unsealing, per request")
-                .publishPercentileHistogram().register(registry);
-        this.firstByte = Timer.builder("authproxy.origin.first.byte")
+                .publishPercentileHistogram().register(registry));
+        this.firstByte = keep(Timer.builder("authproxy.origin.first.byte")
                 .description("From the client request to the origin's response headers")
-                .publishPercentileHistogram().register(registry);
-        this.storeErrors = Counter.builder("authproxy.store.errors")
-                .description("Session store (Redis) lookups that failed or timed out").register(registry);
-        registry.gauge("authproxy.event.streams.open", openStreams);
-        registry.gauge("authproxy.websockets.open", openWebSockets);
+                .publishPercentileHistogram().register(registry));
+        this.storeErrors = keep(Counter.builder("authproxy.store.errors")
+                .description("Session store (Redis) lookups that failed or timed out").register(registry));
+        keep(io.micrometer.core.instrument.Gauge.builder("authproxy.event.streams.open", openStreams, AtomicInteger::get)
+                .description("Event streams relayed right now").register(registry));
+        keep(io.micrometer.core.instrument.Gauge.builder("authproxy.websockets.open", openWebSockets, AtomicInteger::get)
+                .description("WebSockets relayed right now").register(registry));
+    }
+
+    private <M extends io.micrometer.core.instrument.Meter> M keep(M meter) {
+        registered.add(meter);
+        return meter;
+    }
+
+    /**
+     * Removes this instance's meters. The registry can outlive the application (Quarkus tests restart
+     * the application in one JVM); left behind, old gauges would keep reporting a stopped instance.
+     */
+    public void close() {
+        registered.forEach(registry::remove);
+        registered.clear();
     }
 
     /** Records one finished request. */
     public void requestEnded(String outcome, int status, long durationNanos) {
         String statusClass = (status / 100) + "xx";
-        requestTimers.computeIfAbsent(outcome + '|' + statusClass, k -> Timer.builder("authproxy.requests")
+        requestTimers.computeIfAbsent(outcome + '|' + statusClass, k -> keep(Timer.builder("authproxy.requests")
                         .description("Client requests by outcome and status class, with their duration")
                         .tag("outcome", outcome)
                         .tag("status_class", statusClass)
                         .publishPercentileHistogram()
-                        .register(registry))
+                        .register(registry)))
                 .record(durationNanos, TimeUnit.NANOSECONDS);
     }
 
@@ -71,22 +88,22 @@ public final class ProxyMetrics {
 
     /** Registers the session cache's hit and miss counts. */
     public void credentialCache(org.jmapauthproxy.credential.CachedCredentialStore cache) {
-        io.micrometer.core.instrument.FunctionCounter.builder("authproxy.session.cache.lookups", cache,
+        keep(io.micrometer.core.instrument.FunctionCounter.builder("authproxy.session.cache.lookups", cache,
                         org.jmapauthproxy.credential.CachedCredentialStore::hits)
                 .description("Session lookups answered from memory (hit) or by Redis (miss)")
-                .tag("result", "hit").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("authproxy.session.cache.lookups", cache,
+                .tag("result", "hit").register(registry));
+        keep(io.micrometer.core.instrument.FunctionCounter.builder("authproxy.session.cache.lookups", cache,
                         org.jmapauthproxy.credential.CachedCredentialStore::misses)
-                .tag("result", "miss").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("authproxy.session.cache.feed.connected", cache,
+                .tag("result", "miss").register(registry));
+        keep(io.micrometer.core.instrument.Gauge.builder("authproxy.session.cache.feed.connected", cache,
                         c -> c.feedConnected() ? 1 : 0)
-                .description("1 while the Redis invalidation feed is connected (cache in use)").register(registry);
+                .description("1 while the Redis invalidation feed is connected (cache in use)").register(registry));
     }
 
     /** Registers a gauge of requests in flight on one origin pool. */
     public void originPool(String pool, AtomicInteger inFlight) {
-        io.micrometer.core.instrument.Gauge.builder("authproxy.origin.requests.active", inFlight, AtomicInteger::get)
+        keep(io.micrometer.core.instrument.Gauge.builder("authproxy.origin.requests.active", inFlight, AtomicInteger::get)
                 .description("Requests using an origin connection, per pool")
-                .tag("pool", pool).register(registry);
+                .tag("pool", pool).register(registry));
     }
 }

@@ -60,12 +60,17 @@ public final class Forwarder {
      */
     public void forward(RoutingContext ctx, OriginCredential credential, String cookie,
                         HeaderPolicy.Forwarded forwarded, RequestState state) {
-        HttpServerRequest request = ctx.request();
-        boolean eventStream = isEventStream(request);
-        HttpClient client = eventStream ? origin.streams() : origin.requests();
+        boolean eventStream = isEventStream(ctx.request());
         AtomicInteger inFlight = eventStream ? streamsInFlight : requestsInFlight;
         inFlight.incrementAndGet();
         ctx.addEndHandler(v -> inFlight.decrementAndGet());
+        dispatch(ctx, credential, cookie, forwarded, state, eventStream, false);
+    }
+
+    private void dispatch(RoutingContext ctx, OriginCredential credential, String cookie,
+                          HeaderPolicy.Forwarded forwarded, RequestState state, boolean eventStream, boolean retry) {
+        HttpServerRequest request = ctx.request();
+        HttpClient client = eventStream ? origin.streams() : origin.requests();
         RequestOptions options = new RequestOptions()
                 .setMethod(request.method())
                 .setHost(origin.host())
@@ -85,11 +90,29 @@ public final class Forwarder {
             for (ResponseRewriter rewriter : rewriters) {
                 rewriter.prepare(request, originRequest.headers());
             }
-            send(ctx, originRequest, state, eventStream);
+            send(ctx, originRequest, state, eventStream, () -> {
+                if (!retry && isRetryable(request)) {
+                    dispatch(ctx, credential, cookie, forwarded, state, eventStream, true);
+                    return true;
+                }
+                return false;
+            });
         });
     }
 
-    private void send(RoutingContext ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream) {
+    /**
+     * A request without a body whose method is safe (RFC 9110 §9.2.1) may be sent again when the
+     * pooled connection it went out on turns out to have been closed by the origin (the keep-alive
+     * race every reverse proxy meets: the origin closes an idle connection just as it is reused).
+     */
+    static boolean isRetryable(HttpServerRequest request) {
+        HttpMethod method = request.method();
+        return (method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS)
+                && !ProxyRoute.hasBody(request);
+    }
+
+    private void send(RoutingContext ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream,
+                      java.util.function.BooleanSupplier retryOnClosedConnection) {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
         // The client went away: drop the origin exchange too, which closes that connection instead
@@ -102,6 +125,10 @@ public final class Forwarder {
             if (ar.failed()) {
                 if (response.closed()) {
                     // The client left first and its leaving reset this exchange: nothing to report.
+                    return;
+                }
+                if (ar.cause() instanceof io.vertx.core.http.HttpClosedException && !response.headWritten()
+                        && retryOnClosedConnection.getAsBoolean()) {
                     return;
                 }
                 if (!response.headWritten()) {
@@ -125,7 +152,9 @@ public final class Forwarder {
             }
             request.pipe().endOnFailure(false).to(originRequest).onFailure(e -> originRequest.reset());
         } else {
-            request.resume();
+            if (!request.isEnded()) {
+                request.resume();
+            }
             originRequest.end();
         }
     }

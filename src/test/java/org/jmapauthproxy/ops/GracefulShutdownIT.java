@@ -138,6 +138,29 @@ class GracefulShutdownIT {
         }
     }
 
+    @Test
+    void startWithoutConfigurationExitsNonZeroListingEveryProblem() throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toString()));
+        builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
+        builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(RealServers.freePort()));
+        builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+        builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(RealServers.freePort()));
+        builder.environment().put("QUARKUS_REDIS_HOSTS", "redis://127.0.0.1:1");
+        builder.environment().put("AUTHPROXY_JWT_SECRET", "short-secret-value");
+        builder.redirectErrorStream(true);
+        proxy = builder.start();
+        String output = new String(proxy.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(proxy.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(proxy.exitValue() != 0, "exit code " + proxy.exitValue());
+        for (String problem : List.of("authproxy.jwt.secret is 18 bytes", "authproxy.credentials.key is missing",
+                "authproxy.origin.url is missing")) {
+            assertTrue(output.contains(problem), problem + " not reported in:\n" + output);
+        }
+        assertTrue(!output.contains("short-secret-value"), "the secret's value was printed");
+    }
+
     private static int status(HttpClient http, URI uri) {
         try {
             return http.send(HttpRequest.newBuilder(uri).timeout(java.time.Duration.ofSeconds(2)).build(),

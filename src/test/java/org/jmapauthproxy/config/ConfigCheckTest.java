@@ -1,0 +1,89 @@
+package org.jmapauthproxy.config;
+
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Start-up validation: every problem is reported at once, by setting name, never with its value. */
+class ConfigCheckTest {
+
+    static ProxyConfig config(Map<String, String> values) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withMapping(ProxyConfig.class)
+                .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100,
+                        new io.quarkus.runtime.configuration.MemorySizeConverter())
+                .withDefaultValues(values)
+                .build();
+        return config.getConfigMapping(ProxyConfig.class);
+    }
+
+    static final String GOOD_SECRET = "s".repeat(64);
+    static final String GOOD_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    @Test
+    void completeConfigurationHasNoProblem() {
+        assertEquals(List.of(), ConfigCheck.problems(config(Map.of(
+                "authproxy.jwt.secret", GOOD_SECRET,
+                "authproxy.credentials.key", GOOD_KEY,
+                "authproxy.origin.url", "http://127.0.0.1:8008"))));
+    }
+
+    @Test
+    void everyMissingSecretAndTheOriginAreListedTogether() {
+        List<String> problems = ConfigCheck.problems(config(Map.of()));
+        assertEquals(3, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("authproxy.jwt.secret is missing"));
+        assertTrue(problems.get(1).startsWith("authproxy.credentials.key is missing"));
+        assertTrue(problems.get(2).startsWith("authproxy.origin.url is missing"));
+    }
+
+    @Test
+    void invalidValuesAreNamedWithoutEchoingSecrets() {
+        String shortSecret = "tiny-secret-value";
+        ConfigCheck.InvalidConfig failure = assertThrows(ConfigCheck.InvalidConfig.class, () -> ConfigCheck.verify(config(Map.of(
+                "authproxy.jwt.secret", shortSecret,
+                "authproxy.credentials.key", "bm90LTMyLWJ5dGVz",
+                "authproxy.credentials.previous-keys", GOOD_KEY + ",%%%",
+                "authproxy.origin.url", "ftp://cyrus",
+                "authproxy.origin.auth", "cyrus-jwt",
+                "authproxy.origin.jwt-key-file", "/nonexistent/key.pem",
+                "authproxy.credentials.encryption", "rot13"))));
+        String message = failure.getMessage();
+        for (String expected : List.of("authproxy.jwt.secret is 17 bytes", "authproxy.credentials.encryption must be",
+                "authproxy.origin.url must be an absolute http(s) URL", "authproxy.origin.jwt-key-file cannot be used")) {
+            assertTrue(message.contains(expected), expected + " missing from:\n" + message);
+        }
+        assertTrue(!message.contains(shortSecret), "the secret's value must not appear");
+    }
+
+    @Test
+    void keyChecksApplyToCurrentAndPreviousKeys() {
+        List<String> problems = ConfigCheck.problems(config(Map.of(
+                "authproxy.jwt.secret", GOOD_SECRET,
+                "authproxy.credentials.key", "bm90LTMyLWJ5dGVz",
+                "authproxy.credentials.previous-keys", GOOD_KEY + ",%%%",
+                "authproxy.origin.url", "http://cyrus:8008")));
+        assertEquals(List.of("authproxy.credentials.key is not base64 of exactly 32 bytes",
+                "authproxy.credentials.previous-keys[1] is not base64 of exactly 32 bytes"), problems);
+    }
+
+    @Test
+    void shortSecretPassesOnlyWhenAllowedAndPublicKeyAlgorithmsNeedAKey() {
+        assertEquals(List.of(), ConfigCheck.problems(config(Map.of(
+                "authproxy.jwt.secret", "short", "authproxy.jwt.allow-short-secret", "true",
+                "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://cyrus:8008"))));
+        assertEquals(List.of("authproxy.jwt.public-key is missing (RS256 needs it)"), ConfigCheck.problems(config(Map.of(
+                "authproxy.jwt.algorithm", "RS256",
+                "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://cyrus:8008"))));
+        assertEquals(List.of(), ConfigCheck.problems(config(Map.of(
+                "authproxy.jwt.secret", GOOD_SECRET, "authproxy.credentials.encryption", "none",
+                "authproxy.origin.url", "https://cyrus/base"))));
+    }
+}
