@@ -19,6 +19,7 @@ class ConfigCheckTest {
                 .withMapping(ProxyConfig.class)
                 .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100,
                         new io.quarkus.runtime.configuration.MemorySizeConverter())
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                 .withDefaultValues(values)
                 .build();
         return config.getConfigMapping(ProxyConfig.class);
