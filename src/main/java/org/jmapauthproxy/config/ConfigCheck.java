@@ -42,7 +42,12 @@ public final class ConfigCheck {
     public static void verify(ProxyConfig config) {
         List<String> problems = problems(config);
         if (!problems.isEmpty()) {
-            throw new InvalidConfig(problems);
+            InvalidConfig invalid = new InvalidConfig(problems);
+            // Console logging is asynchronous and the process exits right after a failed start, so
+            // the one message an operator must see also goes to standard error directly.
+            System.err.println(invalid.getMessage());
+            System.err.flush();
+            throw invalid;
         }
         ProxyConfig.Jwt jwt = config.jwt();
         if ("HS512".equals(jwt.algorithm())

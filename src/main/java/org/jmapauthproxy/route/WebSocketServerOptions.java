@@ -8,14 +8,17 @@ import org.jmapauthproxy.upstream.Origin;
 import java.util.List;
 
 /**
- * Lets the main HTTP server accept JMAP WebSocket upgrades: offers the {@code jmap} subprotocol
- * (RFC 8887 §3) and the same frame and message limits as the origin side.
+ * Tunes the main HTTP server for relaying: accepts JMAP WebSocket upgrades (offers the {@code jmap}
+ * subprotocol, RFC 8887 §3, with the same frame and message limits as the origin side) and reads
+ * request bodies in the same chunk size as the origin client.
  */
 @ApplicationScoped
 public class WebSocketServerOptions implements HttpServerOptionsCustomizer {
 
     @Override
     public void customizeHttpServer(HttpServerOptions options) {
+        // Same chunk size as towards the origin, so an upload is relayed in 64 KiB writes.
+        options.setMaxChunkSize(Origin.MAX_CHUNK);
         options.setWebSocketSubProtocols(List.of("jmap"))
                 .setMaxWebSocketFrameSize(Origin.MAX_WEBSOCKET_FRAME)
                 .setMaxWebSocketMessageSize(Origin.MAX_WEBSOCKET_MESSAGE);

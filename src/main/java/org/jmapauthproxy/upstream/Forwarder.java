@@ -64,11 +64,14 @@ public final class Forwarder {
         AtomicInteger inFlight = eventStream ? streamsInFlight : requestsInFlight;
         inFlight.incrementAndGet();
         ctx.addEndHandler(v -> inFlight.decrementAndGet());
-        dispatch(ctx, credential, cookie, forwarded, state, eventStream, false);
+        dispatch(ctx, credential, cookie, forwarded, state, eventStream, 0);
     }
 
+    /** Attempts a safe request gets when pooled connections turn out closed one after another. */
+    static final int MAX_ATTEMPTS = 3;
+
     private void dispatch(RoutingContext ctx, OriginCredential credential, String cookie,
-                          HeaderPolicy.Forwarded forwarded, RequestState state, boolean eventStream, boolean retry) {
+                          HeaderPolicy.Forwarded forwarded, RequestState state, boolean eventStream, int attempt) {
         HttpServerRequest request = ctx.request();
         HttpClient client = eventStream ? origin.streams() : origin.requests();
         RequestOptions options = new RequestOptions()
@@ -77,8 +80,18 @@ public final class Forwarder {
                 .setPort(origin.port())
                 .setSsl(origin.ssl())
                 .setURI(origin.basePath() + request.uri());
+        java.util.function.BooleanSupplier retry = () -> {
+            if (attempt + 1 < MAX_ATTEMPTS && isRetryable(request) && !ctx.response().closed()) {
+                dispatch(ctx, credential, cookie, forwarded, state, eventStream, attempt + 1);
+                return true;
+            }
+            return false;
+        };
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
+                if (ar.cause() instanceof io.vertx.core.http.HttpClosedException && retry.getAsBoolean()) {
+                    return;
+                }
                 if (!ctx.response().closed()) {
                     ctx.fail(connectFailure(ar.cause()));
                 }
@@ -90,13 +103,7 @@ public final class Forwarder {
             for (ResponseRewriter rewriter : rewriters) {
                 rewriter.prepare(request, originRequest.headers());
             }
-            send(ctx, originRequest, state, eventStream, () -> {
-                if (!retry && isRetryable(request)) {
-                    dispatch(ctx, credential, cookie, forwarded, state, eventStream, true);
-                    return true;
-                }
-                return false;
-            });
+            send(ctx, originRequest, state, eventStream, retry);
         });
     }
 
@@ -115,9 +122,18 @@ public final class Forwarder {
                       java.util.function.BooleanSupplier retryOnClosedConnection) {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
-        // The client went away: drop the origin exchange too, which closes that connection instead
-        // of returning a half-used one to the pool.
-        response.closeHandler(v -> originRequest.reset());
+        // The client went away mid-exchange: drop the origin exchange too, which closes that
+        // connection instead of returning a half-used one to the pool. Vert.x also calls this when a
+        // keep-alive client leaves after the response has ended; by then the origin connection may
+        // carry another client's request, so a finished exchange is left alone.
+        // Likewise once the origin's response has fully arrived: Vert.x closes the connection on
+        // reset even then, and it may already be back in the pool, serving someone else.
+        java.util.concurrent.atomic.AtomicBoolean originDone = new java.util.concurrent.atomic.AtomicBoolean();
+        response.closeHandler(v -> {
+            if (!response.ended() && !originDone.get()) {
+                originRequest.reset();
+            }
+        });
         long timer = vertx.setTimer(firstByteTimeoutMillis,
                 id -> originRequest.reset(0, new TimeoutException("origin first byte")));
         originRequest.response().onComplete(ar -> {
@@ -139,7 +155,8 @@ public final class Forwarder {
                 return;
             }
             state.firstByte(System.nanoTime());
-            relay(ctx, ar.result(), eventStream, state);
+            ar.result().end().onComplete(end -> originDone.set(true));
+            relay(ctx, ar.result(), eventStream, state, originDone);
         });
         if (ProxyRoute.hasBody(request)) {
             if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
@@ -168,10 +185,18 @@ public final class Forwarder {
         return false;
     }
 
-    private void relay(RoutingContext ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state) {
+    /** Abandons the origin exchange unless its response already arrived whole (see {@link #send}). */
+    private static void abandon(HttpClientResponse originResponse, java.util.concurrent.atomic.AtomicBoolean originDone) {
+        if (!originDone.get()) {
+            originResponse.request().reset();
+        }
+    }
+
+    private void relay(RoutingContext ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state,
+                       java.util.concurrent.atomic.AtomicBoolean originDone) {
         HttpServerResponse response = ctx.response();
         if (response.closed()) {
-            originResponse.request().reset();
+            abandon(originResponse, originDone);
             return;
         }
         if (originResponse.statusCode() == 401) {
@@ -201,10 +226,13 @@ public final class Forwarder {
             // At shutdown the stream is ended, not cut: the client's EventSource then reconnects.
             unregister = longLived.register(() -> {
                 draining[0] = true;
-                originResponse.request().reset();
+                abandon(originResponse, originDone);
             });
         }
         Runnable done = unregister;
+        // The pipe reports failures through its future; without a handler of our own a reset stream
+        // would also be logged by Vert.x as an unhandled exception.
+        originResponse.exceptionHandler(e -> { });
         originResponse.pipe().endOnFailure(false).to(response).onComplete(ar -> {
             done.run();
             if (ar.succeeded()) {
@@ -217,7 +245,7 @@ public final class Forwarder {
                 return;
             }
             // Either side broke mid-body. A truncated body must not look complete: reset both hops.
-            originResponse.request().reset();
+            abandon(originResponse, originDone);
             response.reset();
         });
     }
