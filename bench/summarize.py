@@ -339,6 +339,10 @@ def main():
         lines.append("Start to ready (process start until `/q/health/ready` is UP on the management port), per start: "
                      + ", ".join(f"{x} ms" for x in ready) + ".")
     lines += ["", f"Reproduce: `{env.get('command', 'bench/run')}` from the repository root (see `bench/README.md`).", ""]
+    # Hand-written analysis (levers tried, what they bought) travels with every generated report.
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+    if os.path.exists(notes):
+        lines += [open(notes, encoding="utf-8").read().rstrip(), ""]
     print("\n".join(lines))
 
 

@@ -32,15 +32,16 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (state != null) {
             state.rejected(failure.reason());
         }
+        HttpServerResponse response = ctx.response();
+        if (response.closed() || response.ended()) {
+            // The client is gone (its leaving is usually what failed the exchange): nothing to answer.
+            return;
+        }
         if (failure.status() >= 500 && cause instanceof ProxyFailure) {
             // Operators need the cause of a 5xx; it comes from Netty or Redis and names hosts and
             // ports, never a token or a credential.
             LOG.warnf("request %s: %s (%s)", state == null ? "-" : state.requestId(), failure.reason().label(),
                     failure.getCause() == null ? failure.getMessage() : failure.getCause().toString());
-        }
-        HttpServerResponse response = ctx.response();
-        if (response.closed() || response.ended()) {
-            return;
         }
         if (response.headWritten()) {
             // Too late for a status: the only honest signal left is an aborted connection.

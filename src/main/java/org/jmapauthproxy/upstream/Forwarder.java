@@ -195,6 +195,9 @@ public final class Forwarder {
     private void relay(RoutingContext ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state,
                        java.util.concurrent.atomic.AtomicBoolean originDone) {
         HttpServerResponse response = ctx.response();
+        // Failures of the origin body are handled where it is consumed (pipe, rewriter); this keeps
+        // Vert.x from logging a reset exchange as an unhandled error in between.
+        originResponse.exceptionHandler(e -> { });
         if (response.closed()) {
             abandon(originResponse, originDone);
             return;
@@ -230,9 +233,6 @@ public final class Forwarder {
             });
         }
         Runnable done = unregister;
-        // The pipe reports failures through its future; without a handler of our own a reset stream
-        // would also be logged by Vert.x as an unhandled exception.
-        originResponse.exceptionHandler(e -> { });
         originResponse.pipe().endOnFailure(false).to(response).onComplete(ar -> {
             done.run();
             if (ar.succeeded()) {
