@@ -1,14 +1,16 @@
 package org.jmapauthproxy.jmap;
 
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.upstream.HeaderPolicy;
 import org.jmapauthproxy.upstream.ResponseRewriter;
 
@@ -46,7 +48,7 @@ public final class SessionRewriter implements ResponseRewriter {
         this.publicBase = publicBase;
     }
 
-    static boolean isSessionRequest(io.vertx.core.http.HttpServerRequest request) {
+    static boolean isSessionRequest(HttpServerRequest request) {
         String path = request.path();
         return request.method() == HttpMethod.GET && ("/jmap".equals(path) || "/jmap/".equals(path));
     }
@@ -56,7 +58,7 @@ public final class SessionRewriter implements ResponseRewriter {
      * the proxy cannot decode to rewrite. Only the codings the proxy can re-encode are offered.
      */
     @Override
-    public void prepare(io.vertx.core.http.HttpServerRequest clientRequest, io.vertx.core.MultiMap originHeaders) {
+    public void prepare(HttpServerRequest clientRequest, MultiMap originHeaders) {
         if (!isSessionRequest(clientRequest)) {
             return;
         }

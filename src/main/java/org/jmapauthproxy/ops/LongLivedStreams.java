@@ -10,6 +10,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -33,7 +34,7 @@ public class LongLivedStreams {
 
     @Inject
     public LongLivedStreams(Vertx vertx,
-                            @ConfigProperty(name = "quarkus.shutdown.delay") java.util.Optional<Duration> drainDelay) {
+                            @ConfigProperty(name = "quarkus.shutdown.delay") Optional<Duration> drainDelay) {
         this.vertx = vertx;
         this.drainDelay = drainDelay.orElse(Duration.ZERO);
     }

@@ -1,11 +1,17 @@
 package org.jmapauthproxy.ops;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.jmapauthproxy.credential.CachedCredentialStore;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -22,7 +28,7 @@ public final class ProxyMetrics {
     private final Counter storeErrors;
     private final AtomicInteger openStreams = new AtomicInteger();
     private final AtomicInteger openWebSockets = new AtomicInteger();
-    private final java.util.List<io.micrometer.core.instrument.Meter> registered = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Meter> registered = new CopyOnWriteArrayList<>();
 
     public ProxyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -34,13 +40,13 @@ public final class ProxyMetrics {
                 .publishPercentileHistogram().register(registry));
         this.storeErrors = keep(Counter.builder("authproxy.store.errors")
                 .description("Session store (Redis) lookups that failed or timed out").register(registry));
-        keep(io.micrometer.core.instrument.Gauge.builder("authproxy.event.streams.open", openStreams, AtomicInteger::get)
+        keep(Gauge.builder("authproxy.event.streams.open", openStreams, AtomicInteger::get)
                 .description("Event streams relayed right now").register(registry));
-        keep(io.micrometer.core.instrument.Gauge.builder("authproxy.websockets.open", openWebSockets, AtomicInteger::get)
+        keep(Gauge.builder("authproxy.websockets.open", openWebSockets, AtomicInteger::get)
                 .description("WebSockets relayed right now").register(registry));
     }
 
-    private <M extends io.micrometer.core.instrument.Meter> M keep(M meter) {
+    private <M extends Meter> M keep(M meter) {
         registered.add(meter);
         return meter;
     }
@@ -87,22 +93,22 @@ public final class ProxyMetrics {
     }
 
     /** Registers the session cache's hit and miss counts. */
-    public void credentialCache(org.jmapauthproxy.credential.CachedCredentialStore cache) {
-        keep(io.micrometer.core.instrument.FunctionCounter.builder("authproxy.session.cache.lookups", cache,
-                        org.jmapauthproxy.credential.CachedCredentialStore::hits)
+    public void credentialCache(CachedCredentialStore cache) {
+        keep(FunctionCounter.builder("authproxy.session.cache.lookups", cache,
+                        CachedCredentialStore::hits)
                 .description("Session lookups answered from memory (hit) or by Redis (miss)")
                 .tag("result", "hit").register(registry));
-        keep(io.micrometer.core.instrument.FunctionCounter.builder("authproxy.session.cache.lookups", cache,
-                        org.jmapauthproxy.credential.CachedCredentialStore::misses)
+        keep(FunctionCounter.builder("authproxy.session.cache.lookups", cache,
+                        CachedCredentialStore::misses)
                 .tag("result", "miss").register(registry));
-        keep(io.micrometer.core.instrument.Gauge.builder("authproxy.session.cache.feed.connected", cache,
+        keep(Gauge.builder("authproxy.session.cache.feed.connected", cache,
                         c -> c.feedConnected() ? 1 : 0)
                 .description("1 while the Redis invalidation feed is connected (cache in use)").register(registry));
     }
 
     /** Registers a gauge of requests in flight on one origin pool. */
     public void originPool(String pool, AtomicInteger inFlight) {
-        keep(io.micrometer.core.instrument.Gauge.builder("authproxy.origin.requests.active", inFlight, AtomicInteger::get)
+        keep(Gauge.builder("authproxy.origin.requests.active", inFlight, AtomicInteger::get)
                 .description("Requests using an origin connection, per pool")
                 .tag("pool", pool).register(registry));
     }

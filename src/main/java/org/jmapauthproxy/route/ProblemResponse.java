@@ -3,10 +3,11 @@ package org.jmapauthproxy.route;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jboss.logging.Logger;
+import org.jmapauthproxy.route.ProxyFailure.Reason;
 
 /**
  * The one failure handler: turns a {@link ProxyFailure} (or anything unexpected) into an
@@ -63,7 +64,7 @@ public final class ProblemResponse implements Handler<RoutingContext> {
             response.putHeader(HttpHeaders.RETRY_AFTER, "5");
         }
         boolean unreadBody = !ctx.request().isEnded() && ProxyRoute.hasBody(ctx.request())
-                && ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2;
+                && ctx.request().version() != HttpVersion.HTTP_2;
         if (unreadBody) {
             // The body was never read; closing is the only way to keep the next request on this
             // connection from being parsed out of the middle of it.

@@ -1,5 +1,7 @@
 package org.jmapauthproxy.route;
 
+import java.util.Locale;
+
 /**
  * The one exception that carries a request's outcome when it is not proxied: the HTTP status, a
  * stable machine-readable reason (used in logs and metrics) and a human title for the problem body.
@@ -40,7 +42,7 @@ public final class ProxyFailure extends RuntimeException {
 
         /** The label used in logs and metrics, e.g. {@code invalid_token}. */
         public String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -3,6 +3,7 @@ package org.jmapauthproxy.route;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.CredentialService;
@@ -175,7 +176,7 @@ public final class ProxyRoute {
         if (length != null) {
             return !"0".equals(length.trim());
         }
-        if (request.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+        if (request.version() == HttpVersion.HTTP_2) {
             HttpMethod method = request.method();
             return method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH;
         }

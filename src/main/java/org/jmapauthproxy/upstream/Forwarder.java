@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -12,15 +13,17 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
 import org.jmapauthproxy.ops.LongLivedStreams;
-import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyRoute;
 import org.jmapauthproxy.route.RequestState;
 
 import java.net.ConnectException;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * Sends one client request to the origin and streams the answer back.
@@ -80,7 +83,7 @@ public final class Forwarder {
                 .setPort(origin.port())
                 .setSsl(origin.ssl())
                 .setURI(origin.basePath() + request.uri());
-        java.util.function.BooleanSupplier retry = () -> {
+        BooleanSupplier retry = () -> {
             if (attempt + 1 < MAX_ATTEMPTS && isRetryable(request) && !ctx.response().closed()) {
                 dispatch(ctx, credential, cookie, forwarded, state, eventStream, attempt + 1);
                 return true;
@@ -89,7 +92,7 @@ public final class Forwarder {
         };
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
-                if (ar.cause() instanceof io.vertx.core.http.HttpClosedException && retry.getAsBoolean()) {
+                if (ar.cause() instanceof HttpClosedException && retry.getAsBoolean()) {
                     return;
                 }
                 if (!ctx.response().closed()) {
@@ -119,16 +122,15 @@ public final class Forwarder {
     }
 
     private void send(RoutingContext ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream,
-                      java.util.function.BooleanSupplier retryOnClosedConnection) {
+                      BooleanSupplier retryOnClosedConnection) {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
         // The client went away mid-exchange: drop the origin exchange too, which closes that
-        // connection instead of returning a half-used one to the pool. Vert.x also calls this when a
-        // keep-alive client leaves after the response has ended; by then the origin connection may
-        // carry another client's request, so a finished exchange is left alone.
-        // Likewise once the origin's response has fully arrived: Vert.x closes the connection on
-        // reset even then, and it may already be back in the pool, serving someone else.
-        java.util.concurrent.atomic.AtomicBoolean originDone = new java.util.concurrent.atomic.AtomicBoolean();
+        // connection instead of returning a half-used one to the pool. A finished exchange is left
+        // alone: Vert.x also calls this when a keep-alive client leaves after its response ended, and
+        // a reset closes the connection even once the origin's answer has fully arrived, when the
+        // connection may already be back in the pool serving another client.
+        AtomicBoolean originDone = new AtomicBoolean();
         response.closeHandler(v -> {
             if (!response.ended() && !originDone.get()) {
                 originRequest.reset();
@@ -143,7 +145,7 @@ public final class Forwarder {
                     // The client left first and its leaving reset this exchange: nothing to report.
                     return;
                 }
-                if (ar.cause() instanceof io.vertx.core.http.HttpClosedException && !response.headWritten()
+                if (ar.cause() instanceof HttpClosedException && !response.headWritten()
                         && retryOnClosedConnection.getAsBoolean()) {
                     return;
                 }
@@ -186,14 +188,14 @@ public final class Forwarder {
     }
 
     /** Abandons the origin exchange unless its response already arrived whole (see {@link #send}). */
-    private static void abandon(HttpClientResponse originResponse, java.util.concurrent.atomic.AtomicBoolean originDone) {
+    private static void abandon(HttpClientResponse originResponse, AtomicBoolean originDone) {
         if (!originDone.get()) {
             originResponse.request().reset();
         }
     }
 
     private void relay(RoutingContext ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state,
-                       java.util.concurrent.atomic.AtomicBoolean originDone) {
+                       AtomicBoolean originDone) {
         HttpServerResponse response = ctx.response();
         // Failures of the origin body are handled where it is consumed (pipe, rewriter); this keeps
         // Vert.x from logging a reset exchange as an unhandled error in between.

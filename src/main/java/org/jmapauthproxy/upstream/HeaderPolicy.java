@@ -2,6 +2,8 @@ package org.jmapauthproxy.upstream;
 
 import io.vertx.core.MultiMap;
 
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -78,11 +80,11 @@ public final class HeaderPolicy {
 
     /** Lower-case header names listed in {@code Connection} (RFC 9110 §7.6.1). */
     static Set<String> connectionTokens(MultiMap headers) {
-        java.util.List<String> values = headers.getAll("Connection");
+        List<String> values = headers.getAll("Connection");
         if (values.isEmpty()) {
             return Set.of();
         }
-        java.util.HashSet<String> names = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
         for (String value : values) {
             for (String token : value.split(",")) {
                 String name = token.trim().toLowerCase(Locale.ROOT);

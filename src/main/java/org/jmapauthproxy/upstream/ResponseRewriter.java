@@ -1,6 +1,8 @@
 package org.jmapauthproxy.upstream;
 
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -13,7 +15,7 @@ public interface ResponseRewriter {
      * Adjusts the headers of the request about to be sent to the origin, so that the origin's answer
      * is one this rewriter can handle. Does nothing by default.
      */
-    default void prepare(io.vertx.core.http.HttpServerRequest clientRequest, io.vertx.core.MultiMap originHeaders) {
+    default void prepare(HttpServerRequest clientRequest, MultiMap originHeaders) {
     }
 
     /** Whether this rewriter takes over the response; called on the event loop, must not block. */

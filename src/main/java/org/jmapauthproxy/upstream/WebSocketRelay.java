@@ -1,16 +1,19 @@
 package org.jmapauthproxy.upstream;
 
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
 import org.jmapauthproxy.ops.LongLivedStreams;
-import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.RequestState;
 import org.jmapauthproxy.route.UpgradedRequests;
 import org.jmapauthproxy.token.SessionToken;
@@ -73,7 +76,7 @@ public final class WebSocketRelay {
             }
             options.setSubProtocols(list);
         }
-        io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         HeaderPolicy.toOrigin(request.headers(), headers, credential.authorization(), cookie, forwarded, state.requestId());
         // The WebSocket client writes its own handshake headers; ours must not duplicate them.
         headers.names().removeIf(name -> name.regionMatches(true, 0, "sec-websocket-", 0, 14)
@@ -85,7 +88,7 @@ public final class WebSocketRelay {
         options.setHeaders(headers);
         origin.webSockets().connect(options).onComplete(ar -> {
             if (ar.failed()) {
-                boolean refusedCredential = ar.cause() instanceof io.vertx.core.http.UpgradeRejectedException rejected
+                boolean refusedCredential = ar.cause() instanceof UpgradeRejectedException rejected
                         && rejected.getStatus() == 401;
                 ctx.fail(refusedCredential
                         ? new ProxyFailure(Reason.ORIGIN_REJECTED_CREDENTIALS, "origin refused the WebSocket credential")
@@ -136,7 +139,7 @@ public final class WebSocketRelay {
             if (frame.isClose() || to.isClosed()) {
                 return;
             }
-            if (frame.isPing() || frame.type() == io.vertx.core.http.WebSocketFrameType.PONG) {
+            if (frame.isPing() || frame.type() == WebSocketFrameType.PONG) {
                 // Vert.x answers pings itself on each hop; keep-alives stay on their hop.
                 return;
             }
