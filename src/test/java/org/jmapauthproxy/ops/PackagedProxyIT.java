@@ -31,12 +31,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * SIGTERM on the packaged proxy (the jar the image ships, with its fixed heap), against a real Redis
+ * The packaged proxy (the jar the image ships) run as its own process: bad configuration, JSON logs,
+ * and SIGTERM.
+ *
+ * <p>SIGTERM on the packaged proxy (the jar the image ships, with its fixed heap), against a real Redis
  * and origin: readiness goes DOWN while requests are still served during the drain delay, the
  * request in flight finishes with its full answer, the open event stream is ended cleanly, and the
  * process exits. Secrets are given as files, the way a Kubernetes Secret volume provides them.
  */
-class GracefulShutdownIT {
+class PackagedProxyIT {
 
     private final RealServers servers = new RealServers();
     private Process proxy;
@@ -136,6 +139,48 @@ class GracefulShutdownIT {
         } catch (ConnectException expected) {
             // closed
         }
+    }
+
+    @Test
+    void jsonLogSwitchWritesAccessLinesAsJsonWithoutTheToken() throws Exception {
+        Map<String, String> backends = servers.start();
+        int port = RealServers.freePort();
+        int management = RealServers.freePort();
+        ProcessBuilder builder = new ProcessBuilder(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toString()));
+        Map<String, String> env = builder.environment();
+        env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
+        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        env.put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
+        env.put("QUARKUS_REDIS_HOSTS", backends.get("quarkus.redis.hosts"));
+        env.put("AUTHPROXY_ORIGIN_URL", backends.get("authproxy.origin.url"));
+        env.put("AUTHPROXY_JWT_SECRET", "j".repeat(64));
+        env.put("AUTHPROXY_CREDENTIALS_KEY", Base64.getEncoder().encodeToString(new byte[32]));
+        env.put("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "true");
+        env.put("QUARKUS_SHUTDOWN_DELAY", "0s");
+        Path log = Path.of("target", "json-log-it.log");
+        builder.redirectErrorStream(true).redirectOutput(log.toFile());
+        proxy = builder.start();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        URI ready = URI.create("http://127.0.0.1:" + management + "/q/health/ready");
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (status(http, ready) != 200) {
+            assertTrue(System.currentTimeMillis() < deadline && proxy.isAlive(), "proxy did not become ready");
+            Thread.sleep(25);
+        }
+        String forged = Jwts.hs512(Jwts.claims("sid-json", 600, null), "not-the-secret-" + "x".repeat(60));
+        HttpResponse<String> denied = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jmap/"))
+                .header("Authorization", "Bearer " + forged).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, denied.statusCode());
+        proxy.destroy();
+        assertTrue(proxy.waitFor(15, TimeUnit.SECONDS));
+        String accessLine = Files.readAllLines(log).stream()
+                .filter(line -> line.contains("\"loggerName\":\"authproxy.access\"")).findFirst()
+                .orElseThrow(() -> new AssertionError("no JSON access line in " + log));
+        assertTrue(accessLine.startsWith("{") && accessLine.contains("outcome=invalid_token"), accessLine);
+        assertTrue(!accessLine.contains(forged.substring(20)), "token in the access line");
     }
 
     @Test
