@@ -20,8 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -70,17 +70,8 @@ class PackagedProxyIT {
 
         int port = RealServers.freePort();
         int management = RealServers.freePort();
-        ProcessBuilder builder = new ProcessBuilder(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m", "-Xms128m", "-XX:+UseSerialGC",
-                "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toString()));
+        ProcessBuilder builder = packagedJar(port, management, backends, "-Xmx128m", "-Xms128m", "-XX:+UseSerialGC");
         Map<String, String> env = builder.environment();
-        env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        env.put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
-        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
-        env.put("QUARKUS_REDIS_HOSTS", backends.get("quarkus.redis.hosts"));
-        env.put("AUTHPROXY_ORIGIN_URL", backends.get("authproxy.origin.url"));
         env.put("AUTHPROXY_SECRETS_DIR", secrets.toString());
         env.put("QUARKUS_SHUTDOWN_DELAY", "2s");
         env.put("QUARKUS_SHUTDOWN_TIMEOUT", "10s");
@@ -89,12 +80,8 @@ class PackagedProxyIT {
         proxy = builder.start();
 
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        awaitReady(http, management);
         URI ready = URI.create("http://127.0.0.1:" + management + "/q/health/ready");
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (status(http, ready) != 200) {
-            assertTrue(System.currentTimeMillis() < deadline && proxy.isAlive(), "proxy did not become ready");
-            Thread.sleep(25);
-        }
         System.out.printf("start to ready: %d ms%n", (System.nanoTime() - launched) / 1_000_000);
 
         String base = "http://127.0.0.1:" + port;
@@ -111,7 +98,7 @@ class PackagedProxyIT {
         long sigterm = System.nanoTime();
 
         // Drain delay: readiness DOWN, yet new requests are still answered normally.
-        deadline = System.currentTimeMillis() + 1_500;
+        long deadline = System.currentTimeMillis() + 1_500;
         while (status(http, ready) != 503) {
             assertTrue(System.currentTimeMillis() < deadline, "readiness did not go DOWN after SIGTERM");
             Thread.sleep(20);
@@ -146,16 +133,8 @@ class PackagedProxyIT {
         Map<String, String> backends = servers.start();
         int port = RealServers.freePort();
         int management = RealServers.freePort();
-        ProcessBuilder builder = new ProcessBuilder(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toString()));
+        ProcessBuilder builder = packagedJar(port, management, backends);
         Map<String, String> env = builder.environment();
-        env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        env.put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
-        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
-        env.put("QUARKUS_REDIS_HOSTS", backends.get("quarkus.redis.hosts"));
-        env.put("AUTHPROXY_ORIGIN_URL", backends.get("authproxy.origin.url"));
         env.put("AUTHPROXY_JWT_SECRET", "j".repeat(64));
         env.put("AUTHPROXY_CREDENTIALS_KEY", Base64.getEncoder().encodeToString(new byte[32]));
         env.put("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "true");
@@ -164,12 +143,7 @@ class PackagedProxyIT {
         builder.redirectErrorStream(true).redirectOutput(log.toFile());
         proxy = builder.start();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        URI ready = URI.create("http://127.0.0.1:" + management + "/q/health/ready");
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (status(http, ready) != 200) {
-            assertTrue(System.currentTimeMillis() < deadline && proxy.isAlive(), "proxy did not become ready");
-            Thread.sleep(25);
-        }
+        awaitReady(http, management);
         String forged = Jwts.hs512(Jwts.claims("sid-json", 600, null), "not-the-secret-" + "x".repeat(60));
         HttpResponse<String> denied = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jmap/"))
                 .header("Authorization", "Bearer " + forged).build(), HttpResponse.BodyHandlers.ofString());
@@ -185,14 +159,7 @@ class PackagedProxyIT {
 
     @Test
     void startWithoutConfigurationExitsNonZeroListingEveryProblem() throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toString()));
-        builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
-        builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(RealServers.freePort()));
-        builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
-        builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(RealServers.freePort()));
-        builder.environment().put("QUARKUS_REDIS_HOSTS", "redis://127.0.0.1:1");
+        ProcessBuilder builder = packagedJar(RealServers.freePort(), RealServers.freePort(), Map.of());
         builder.environment().put("AUTHPROXY_JWT_SECRET", "short-secret-value");
         builder.redirectErrorStream(true);
         proxy = builder.start();
@@ -204,6 +171,34 @@ class PackagedProxyIT {
             assertTrue(output.contains(problem), problem + " not reported in:\n" + output);
         }
         assertTrue(!output.contains("short-secret-value"), "the secret's value was printed");
+    }
+
+    /** The packaged jar with the JVM options given, on loopback ports, with Redis and the origin set when known. */
+    private static ProcessBuilder packagedJar(int port, int management, Map<String, String> backends, String... jvm) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(jvm));
+        command.addAll(List.of("-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toString()));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        Map<String, String> env = builder.environment();
+        env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
+        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        env.put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
+        env.put("QUARKUS_REDIS_HOSTS", backends.getOrDefault("quarkus.redis.hosts", "redis://127.0.0.1:1"));
+        if (backends.containsKey("authproxy.origin.url")) {
+            env.put("AUTHPROXY_ORIGIN_URL", backends.get("authproxy.origin.url"));
+        }
+        return builder;
+    }
+
+    private void awaitReady(HttpClient http, int management) throws InterruptedException {
+        URI ready = URI.create("http://127.0.0.1:" + management + "/q/health/ready");
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (status(http, ready) != 200) {
+            assertTrue(System.currentTimeMillis() < deadline && proxy.isAlive(), "proxy did not become ready");
+            Thread.sleep(25);
+        }
     }
 
     private static int status(HttpClient http, URI uri) {
