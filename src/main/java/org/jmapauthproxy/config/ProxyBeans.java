@@ -2,9 +2,13 @@ package org.jmapauthproxy.config;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.ext.web.Router;
 import io.vertx.redis.client.Redis;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -20,10 +24,14 @@ import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.jmap.PublicBase;
 import org.jmapauthproxy.jmap.SessionRewriter;
 import org.jmapauthproxy.jmap.WellKnownRewriter;
+import org.jmapauthproxy.ops.AccessLog;
 import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.ops.ProxyMetrics;
 import org.jmapauthproxy.ops.RequestLog;
+import org.jmapauthproxy.route.InFlight;
 import org.jmapauthproxy.route.ProxyRoute;
+import org.jmapauthproxy.route.ProxyServer;
+import org.jmapauthproxy.route.WebSocketServerOptions;
 import org.jmapauthproxy.token.TokenExtractor;
 import org.jmapauthproxy.token.TokenVerifier;
 import org.jmapauthproxy.upstream.Forwarder;
@@ -34,9 +42,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The one place where the request pipeline is assembled from the configuration. The first bean
@@ -53,8 +63,65 @@ public class ProxyBeans {
         this.config = config;
     }
 
+    /** Dev mode only ({@code authproxy.http.direct=false}): the route is served by Quarkus's listener. */
     void installRoute(@Observes Router router, ProxyRoute route) {
-        route.install(router);
+        if (!config.http().direct()) {
+            route.install(router);
+        }
+    }
+
+    /** Opens the proxy port once everything else is up (the configuration was checked on the way). */
+    void startServer(@Observes StartupEvent event, ProxyServer server) throws Exception {
+        if (config.http().direct()) {
+            server.start();
+        }
+    }
+
+    /**
+     * First of the shutdown steps, after the drain delay: end event streams and WebSockets, answer
+     * new requests 503, give those in flight the shutdown timeout, close the port.
+     */
+    void drainServer(@Observes @Priority(1) ShutdownEvent event, ProxyServer server, LongLivedStreams longLived,
+                     @ConfigProperty(name = "quarkus.shutdown.timeout") Optional<Duration> timeout) {
+        if (config.http().direct()) {
+            longLived.closeAll();
+            server.drain(timeout.orElse(Duration.ofSeconds(30)).toMillis());
+        }
+    }
+
+    @Produces
+    @Singleton
+    InFlight inFlight() {
+        return new InFlight();
+    }
+
+    @Produces
+    @Singleton
+    ProxyServer proxyServer(Vertx vertx, ProxyRoute route, InFlight inFlight,
+                            @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host,
+                            @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
+        ProxyConfig.Http http = config.http();
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(host)
+                .setPort(port)
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, http.idleTimeout().toSeconds()))
+                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setMaxHeaderSize((int) http.maxHeaderSize().asLongValue())
+                .setTcpNoDelay(true)
+                .setCompressionSupported(false);
+        WebSocketServerOptions.apply(options);
+        return new ProxyServer(vertx, route, options, eventLoops(vertx), inFlight);
+    }
+
+    /** The event loops of Quarkus's Vert.x: as many proxy listeners and origin pools as that. */
+    static int eventLoops(Vertx vertx) {
+        int loops = 0;
+        if (vertx instanceof VertxInternal internal) {
+            for (var ignored : internal.getEventLoopGroup()) {
+                loops++;
+            }
+        }
+        return Math.max(1, loops);
     }
 
     @Produces
@@ -133,7 +200,7 @@ public class ProxyBeans {
     @Produces
     @Singleton
     Origin origin(Vertx vertx) {
-        return new Origin(vertx, config.origin());
+        return new Origin(vertx, config.origin(), eventLoops(vertx));
     }
 
     void closeOrigin(@Observes ShutdownEvent event, Origin origin, ProxyMetrics metrics) {
@@ -167,15 +234,31 @@ public class ProxyBeans {
 
     @Produces
     @Singleton
-    RequestLog requestLog(ProxyMetrics metrics) {
-        return new RequestLog(metrics, config.log().user());
+    RequestLog requestLog(ProxyMetrics metrics, AccessLog access) {
+        return new RequestLog(metrics, access, config.log().user());
+    }
+
+    @Produces
+    @Singleton
+    AccessLog accessLog(ProxyMetrics metrics,
+                        @ConfigProperty(name = "quarkus.log.console.json.enabled", defaultValue = "false") boolean json) {
+        AccessLog access = new AccessLog(json, config.log().accessFlushInterval().toMillis(), ACCESS_LOG_BUFFER);
+        metrics.accessLog(access);
+        return access;
+    }
+
+    /** Characters of access lines that may wait for standard output (some 0.5 s at 30 k req/s). */
+    private static final int ACCESS_LOG_BUFFER = 4 * 1024 * 1024;
+
+    void closeAccessLog(@Observes ShutdownEvent event, AccessLog access) {
+        access.close();
     }
 
     @Produces
     @Singleton
     ProxyRoute proxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
-                          Forwarder forwarder, WebSocketRelay webSockets, RequestLog log) {
-        return new ProxyRoute(extractor, verifier, credentials, forwarder, webSockets, log,
+                          Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight) {
+        return new ProxyRoute(extractor, verifier, credentials, forwarder, webSockets, log, inFlight,
                 config.maxUploadSize().asLongValue(), config.trustForwardedHeaders());
     }
 }

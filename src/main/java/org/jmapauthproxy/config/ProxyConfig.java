@@ -22,6 +22,9 @@ public interface ProxyConfig {
     /** Access log settings. */
     Log log();
 
+    /** The proxy's HTTP listener. */
+    Http http();
+
     /** How the session token is verified. */
     Jwt jwt();
 
@@ -59,6 +62,36 @@ public interface ProxyConfig {
         /** Add the token's {@code sub} to each access line (off by default: it identifies a person). */
         @WithDefault("false")
         boolean user();
+
+        /**
+         * Access lines are written to standard output in batches, at most this long after their
+         * request ended (sooner under load). Shorter costs more writes; see docs/BENCHMARKS.md.
+         */
+        @WithName("access-flush-interval")
+        @WithDefault("100ms")
+        Duration accessFlushInterval();
+    }
+
+    /** The HTTP listener that clients connect to. */
+    interface Http {
+        /**
+         * Serve the proxy port from a Vert.x HTTP server of the proxy's own (on {@code quarkus.http.host}
+         * and {@code quarkus.http.port}, Quarkus's own listener switched off) rather than through
+         * Quarkus's HTTP layer, which costs some 15 % of the CPU per request (docs/BENCHMARKS.md).
+         * Dev mode sets {@code false}: live reload is driven by Quarkus's listener.
+         */
+        @WithDefault("true")
+        boolean direct();
+
+        /** A client connection carrying no bytes for this long is closed; event streams send pings. */
+        @WithName("idle-timeout")
+        @WithDefault("30m")
+        Duration idleTimeout();
+
+        /** Largest request head (request line and headers) accepted; larger ones get 431. */
+        @WithName("max-header-size")
+        @WithDefault("20K")
+        MemorySize maxHeaderSize();
     }
 
     /** Token extraction settings. */

@@ -58,7 +58,7 @@ public class LongLivedStreams {
         closeAll();
     }
 
-    void closeAll() {
+    public void closeAll() {
         if (!closers.isEmpty()) {
             LOG.infof("shutting down: ending %d open event streams and WebSockets", closers.size());
         }

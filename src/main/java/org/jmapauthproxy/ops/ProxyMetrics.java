@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The proxy's own Prometheus metrics, all under {@code authproxy_}. Tags are bounded enumerations
@@ -107,6 +108,11 @@ public final class ProxyMetrics {
     }
 
     /** Registers a gauge of requests in flight on one origin pool. */
+    public void accessLog(AccessLog access) {
+        keep(FunctionCounter.builder("authproxy.access.lines.dropped", access.dropped(), AtomicLong::get)
+                .description("Access lines dropped because standard output did not keep up").register(registry));
+    }
+
     public void originPool(String pool, AtomicInteger inFlight) {
         keep(Gauge.builder("authproxy.origin.requests.active", inFlight, AtomicInteger::get)
                 .description("Requests using an origin connection, per pool")

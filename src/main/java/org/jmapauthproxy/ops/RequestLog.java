@@ -4,7 +4,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.route.RequestState;
-import org.jboss.logging.Logger;
 
 /**
  * One access line and one set of metric updates per finished request. The line holds the method,
@@ -14,13 +13,13 @@ import org.jboss.logging.Logger;
  */
 public final class RequestLog {
 
-    private static final Logger ACCESS = Logger.getLogger("authproxy.access");
-
     private final ProxyMetrics metrics;
+    private final AccessLog access;
     private final boolean logUser;
 
-    public RequestLog(ProxyMetrics metrics, boolean logUser) {
+    public RequestLog(ProxyMetrics metrics, AccessLog access, boolean logUser) {
         this.metrics = metrics;
+        this.access = access;
         this.logUser = logUser;
     }
 
@@ -40,21 +39,29 @@ public final class RequestLog {
         if (rejection == Reason.STORE_UNAVAILABLE) {
             metrics.storeError();
         }
-        if (ACCESS.isInfoEnabled()) {
+        if (access.enabled()) {
             // Built by hand: String.format on every request showed up in profiles.
             HttpServerRequest request = ctx.request();
+            String method = request.method().name();
+            String path = request.path();
             long tenthsOfMs = duration / 100_000;
+            long bytes = ctx.response().bytesWritten();
+            String user = logUser ? state.user() : null;
             StringBuilder line = new StringBuilder(160)
-                    .append(request.method().name()).append(' ').append(request.path())
+                    .append(method).append(' ').append(path)
                     .append(" status=").append(status)
                     .append(" duration_ms=").append(tenthsOfMs / 10).append('.').append(tenthsOfMs % 10)
-                    .append(" bytes=").append(ctx.response().bytesWritten())
+                    .append(" bytes=").append(bytes)
                     .append(" outcome=").append(outcome)
                     .append(" request_id=").append(state.requestId());
-            if (logUser && state.user() != null) {
-                line.append(" user=").append(state.user());
+            if (user != null) {
+                line.append(" user=").append(user);
+                access.write(line, "method", method, "path", path, "status", status, "durationMs", duration / 1e6,
+                        "bytes", bytes, "outcome", outcome, "requestId", state.requestId(), "user", user);
+            } else {
+                access.write(line, "method", method, "path", path, "status", status, "durationMs", duration / 1e6,
+                        "bytes", bytes, "outcome", outcome, "requestId", state.requestId());
             }
-            ACCESS.info(line);
         }
     }
 }

@@ -19,6 +19,7 @@ public final class ProxyFailure extends RuntimeException {
         UPLOAD_TOO_LARGE(413, "Request body too large"),
         STORE_UNAVAILABLE(503, "Session store unavailable"),
         ORIGIN_BUSY(503, "Origin connection pool exhausted"),
+        SHUTTING_DOWN(503, "The proxy is shutting down"),
         ORIGIN_UNREACHABLE(502, "Origin unreachable"),
         ORIGIN_TIMEOUT(504, "Origin did not answer in time"),
         BAD_REQUEST(400, "Malformed request"),

@@ -38,18 +38,20 @@ public final class ProxyRoute {
     private final Forwarder forwarder;
     private final WebSocketRelay webSockets;
     private final RequestLog log;
+    private final InFlight inFlight;
     private final long maxUploadSize;
     private final boolean trustForwarded;
 
     public ProxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
-                      Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, long maxUploadSize,
-                      boolean trustForwarded) {
+                      Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight,
+                      long maxUploadSize, boolean trustForwarded) {
         this.extractor = extractor;
         this.verifier = verifier;
         this.credentials = credentials;
         this.forwarder = forwarder;
         this.webSockets = webSockets;
         this.log = log;
+        this.inFlight = inFlight;
         this.maxUploadSize = maxUploadSize;
         this.trustForwarded = trustForwarded;
     }
@@ -65,7 +67,15 @@ public final class ProxyRoute {
         RequestState state = new RequestState(requestId(request.getHeader("X-Request-Id")), System.nanoTime());
         ctx.put(RequestState.KEY, state);
         ctx.response().putHeader("X-Request-Id", state.requestId());
-        ctx.addEndHandler(v -> log.ended(ctx, state));
+        ctx.addEndHandler(v -> {
+            leave(state);
+            log.ended(ctx, state);
+        });
+        if (!inFlight.enter()) {
+            ctx.fail(new ProxyFailure(Reason.SHUTTING_DOWN, "the proxy is shutting down"));
+            return;
+        }
+        state.counted(true);
         try {
             checkDeclaredSize(request);
             TokenExtractor.Found found = extractor.find(request.getHeader(HttpHeaders.AUTHORIZATION),
@@ -86,6 +96,9 @@ public final class ProxyRoute {
                 } else if (ctx.response().closed()) {
                     return;
                 } else if (WebSocketRelay.isUpgrade(request)) {
+                    // An upgraded exchange never ends as HTTP; the WebSocket is ended at shutdown
+                    // with the event streams (close code 1001), so it is not waited for as a request.
+                    leave(state);
                     webSockets.relay(ctx, session, ar.result(), cookieForOrigin(request), forwarded(request), state);
                 } else {
                     forwarder.forward(ctx, ar.result(), cookieForOrigin(request), forwarded(request), state);
@@ -93,6 +106,13 @@ public final class ProxyRoute {
             });
         } catch (ProxyFailure failure) {
             ctx.fail(failure);
+        }
+    }
+
+    private void leave(RequestState state) {
+        if (state.counted()) {
+            state.counted(false);
+            inFlight.leave();
         }
     }
 

@@ -18,6 +18,7 @@ public final class RequestState {
     private Reason rejection;
     private String user;
     private boolean stream;
+    private boolean counted;
 
     public RequestState(String requestId, long startNanos) {
         this.requestId = requestId;
@@ -69,6 +70,15 @@ public final class RequestState {
 
     public void streamOpened() {
         this.stream = true;
+    }
+
+    /** Marks the request as counted in {@link InFlight}. */
+    void counted(boolean counted) {
+        this.counted = counted;
+    }
+
+    boolean counted() {
+        return counted;
     }
 
     /** Whether the response was a long-lived event stream. */

@@ -17,6 +17,11 @@ public class WebSocketServerOptions implements HttpServerOptionsCustomizer {
 
     @Override
     public void customizeHttpServer(HttpServerOptions options) {
+        apply(options);
+    }
+
+    /** The same tuning for the proxy's own listener ({@link ProxyServer}). */
+    public static void apply(HttpServerOptions options) {
         // Same chunk size as towards the origin, so an upload is relayed in 64 KiB writes.
         options.setMaxChunkSize(Origin.MAX_CHUNK);
         options.setWebSocketSubProtocols(List.of("jmap"))

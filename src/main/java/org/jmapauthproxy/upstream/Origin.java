@@ -1,5 +1,6 @@
 package org.jmapauthproxy.upstream;
 
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -10,6 +11,7 @@ import io.vertx.core.net.PemTrustOptions;
 import org.jmapauthproxy.config.ProxyConfig;
 
 import java.net.URI;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The origin server and the pooled keep-alive connections to it.
@@ -17,6 +19,13 @@ import java.net.URI;
  * <p>Two pools: one for ordinary requests and one for event streams. An EventSource response holds
  * its connection for as long as the client listens; were both kinds to share a pool, a few hundred
  * open streams would leave no connection for API calls.
+ *
+ * <p>The ordinary pool is split by event loop. A Vert.x pool hands out whichever idle connection
+ * came back last, whatever event loop it lives on; when that is not the loop of the client's
+ * request, every write and every response crosses threads (a task queue and a wake-up each way).
+ * Under load on one CPU that was over one context switch per request. Each event loop (up to
+ * {@code max-connections} of them) therefore gets a pool of its own, whose connections are opened
+ * on that loop; the pools' sizes add up to {@code max-connections}.
  */
 public final class Origin {
 
@@ -24,18 +33,21 @@ public final class Origin {
     private final int port;
     private final boolean ssl;
     private final String basePath;
-    private final HttpClient requests;
+    private final HttpClient[] requests;
+    private final AtomicInteger loopsAssigned = new AtomicInteger();
+    private final ThreadLocal<HttpClient> loopRequests = ThreadLocal.withInitial(this::nextLoopPool);
     private final HttpClient streams;
     private final WebSocketClient webSockets;
 
-    public Origin(Vertx vertx, ProxyConfig.Origin config) {
+    /** @param eventLoops how many event loops serve clients: one ordinary pool each (at most) */
+    public Origin(Vertx vertx, ProxyConfig.Origin config, int eventLoops) {
         URI url = URI.create(config.url().orElseThrow());
         this.ssl = "https".equalsIgnoreCase(url.getScheme());
         this.host = url.getHost();
         this.port = url.getPort() > 0 ? url.getPort() : ssl ? 443 : 80;
         String path = url.getRawPath() == null ? "" : url.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        this.requests = client(vertx, config, config.maxConnections());
+        this.requests = loopPools(vertx, config, eventLoops);
         this.streams = client(vertx, config, config.maxEventStreams());
         WebSocketClientOptions webSocketOptions = new WebSocketClientOptions()
                 .setDefaultHost(host)
@@ -58,10 +70,37 @@ public final class Origin {
     public static final int MAX_WEBSOCKET_FRAME = 16 * 1024 * 1024;
     public static final int MAX_WEBSOCKET_MESSAGE = 64 * 1024 * 1024;
 
+    /** One pool per event loop (at most one per connection allowed); sizes and queues add up to the totals. */
+    private HttpClient[] loopPools(Vertx vertx, ProxyConfig.Origin config, int loops) {
+        int total = config.maxConnections();
+        int pools = Math.max(1, Math.min(loops, total));
+        HttpClient[] clients = new HttpClient[pools];
+        for (int i = 0; i < pools; i++) {
+            clients[i] = client(vertx, config, share(total, pools, i), share(config.maxWaitQueue(), pools, i));
+        }
+        return clients;
+    }
+
+    /** Part {@code i} of {@code total} split into {@code parts} near-equal parts; negative means unbounded. */
+    static int share(int total, int parts, int i) {
+        if (total < 0) {
+            return total;
+        }
+        return total / parts + (i < total % parts ? 1 : 0);
+    }
+
+    private HttpClient nextLoopPool() {
+        return requests[Math.floorMod(loopsAssigned.getAndIncrement(), requests.length)];
+    }
+
     private HttpClient client(Vertx vertx, ProxyConfig.Origin config, int size) {
+        return client(vertx, config, size, config.maxWaitQueue());
+    }
+
+    private HttpClient client(Vertx vertx, ProxyConfig.Origin config, int size, int waitQueue) {
         return vertx.httpClientBuilder()
                 .with(clientOptions(config))
-                .with(new PoolOptions().setHttp1MaxSize(size).setMaxWaitQueueSize(config.maxWaitQueue()))
+                .with(new PoolOptions().setHttp1MaxSize(size).setMaxWaitQueueSize(waitQueue))
                 .withConnectHandler(ProcessingFilter::install)
                 .build();
     }
@@ -102,9 +141,17 @@ public final class Origin {
         return basePath;
     }
 
-    /** Pool for ordinary requests. */
+    /**
+     * Pool for ordinary requests: the calling event loop's own, so that the exchange stays on the
+     * thread of the client's connection. Off an event loop, the first pool.
+     */
     public HttpClient requests() {
-        return requests;
+        return Context.isOnEventLoopThread() ? loopRequests.get() : requests[0];
+    }
+
+    /** How many pools the ordinary requests are spread over. */
+    int requestPools() {
+        return requests.length;
     }
 
     /** Pool for long-lived event streams. */
@@ -118,7 +165,9 @@ public final class Origin {
     }
 
     public void close() {
-        requests.close();
+        for (HttpClient client : requests) {
+            client.close();
+        }
         streams.close();
         webSockets.close();
     }

@@ -3,10 +3,10 @@ package org.jmapauthproxy.credential;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
+import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.Sessions;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,8 @@ class CyrusJwtModeTest {
     @Inject
     RedisDataSource redis;
 
-    @TestHTTPResource("/")
+    @Inject
+    @ProxyBase
     URL base;
 
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

@@ -2,11 +2,11 @@ package org.jmapauthproxy.e2e;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
+import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.Sessions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +48,8 @@ class CyrusE2ETest {
     @Inject
     RedisDataSource redis;
 
-    @TestHTTPResource("/")
+    @Inject
+    @ProxyBase
     URL base;
 
     Sessions sessions;

@@ -6,20 +6,22 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
-import org.jboss.logmanager.ExtHandler;
-import org.jboss.logmanager.ExtLogRecord;
-import org.jboss.logmanager.Logger;
+import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.Sessions;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,8 +35,12 @@ class OpsTest {
     @Inject
     RedisDataSource redis;
 
-    @TestHTTPResource("/")
+    @Inject
+    @ProxyBase
     URL base;
+
+    @Inject
+    AccessLog accessLog;
 
     @TestHTTPResource(value = "health/ready", management = true)
     URL ready;
@@ -143,32 +149,34 @@ class OpsTest {
 
     @Test
     void accessLogHasOneLinePerRequestWithoutSecrets() throws Exception {
-        List<String> lines = new CopyOnWriteArrayList<>();
-        ExtHandler capture = new ExtHandler() {
-            @Override
-            protected void doPublish(ExtLogRecord record) {
-                lines.add(record.getFormattedMessage());
-            }
-        };
-        Logger access = Logger.getLogger("authproxy.access");
-        access.addHandler(capture);
+        // The access lines go to standard output in batches (AccessLog); capture what reaches it.
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(new TeeStream(original, captured), true, StandardCharsets.UTF_8));
         try {
             Sessions sessions = new Sessions(redis);
             String token = sessions.create(Sessions.newSid(), "alice:hunter2");
             HttpResponse<String> ok = get(base + "echo/path?q=private", token);
             HttpResponse<String> denied = get(base + "echo/other", token + "x");
+            String okId = ok.headers().firstValue("X-Request-Id").orElseThrow();
+            String deniedId = denied.headers().firstValue("X-Request-Id").orElseThrow();
             long deadline = System.currentTimeMillis() + 2_000;
-            while (lines.size() < 2 && System.currentTimeMillis() < deadline) {
+            List<String> lines = List.of();
+            while (System.currentTimeMillis() < deadline) {
+                accessLog.flush();
+                lines = captured.toString(StandardCharsets.UTF_8).lines()
+                        .filter(l -> l.contains("[authproxy.access]")).toList();
+                if (lines.stream().anyMatch(l -> l.contains(okId)) && lines.stream().anyMatch(l -> l.contains(deniedId))) {
+                    break;
+                }
                 Thread.sleep(20);
             }
-            String okLine = lines.stream().filter(l -> l.contains(ok.headers().firstValue("X-Request-Id").orElseThrow()))
-                    .findFirst().orElseThrow();
-            assertTrue(okLine.startsWith("GET /echo/path status=200 duration_ms="), okLine);
-            assertTrue(okLine.contains(" outcome=proxied "), okLine);
-            assertTrue(okLine.matches(".* bytes=[1-9][0-9]* .*"), okLine);
-            String deniedLine = lines.stream().filter(l -> l.contains(denied.headers().firstValue("X-Request-Id").orElseThrow()))
-                    .findFirst().orElseThrow();
+            String okLine = lines.stream().filter(l -> l.contains(okId)).findFirst().orElseThrow();
+            assertTrue(okLine.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} INFO  \\[authproxy.access\\] "
+                    + "GET /echo/path status=200 duration_ms=\\d+\\.\\d bytes=[1-9][0-9]* outcome=proxied request_id=" + okId), okLine);
+            String deniedLine = lines.stream().filter(l -> l.contains(deniedId)).findFirst().orElseThrow();
             assertTrue(deniedLine.contains("status=401") && deniedLine.contains("outcome=invalid_token"), deniedLine);
+            assertEquals(1, lines.stream().filter(l -> l.contains(okId)).count(), "one line per request");
             for (String line : lines) {
                 assertFalse(line.contains(token.substring(20, 60)), "token in access log");
                 assertFalse(line.contains("hunter2"), "password in access log");
@@ -176,7 +184,32 @@ class OpsTest {
                 assertFalse(line.contains("alice"), "user in access log although authproxy.log.user=false");
             }
         } finally {
-            access.removeHandler(capture);
+            System.setOut(original);
+        }
+    }
+
+    /** Writes to both streams. */
+    private static final class TeeStream extends OutputStream {
+        private final OutputStream first;
+        private final OutputStream second;
+
+        TeeStream(OutputStream first, OutputStream second) {
+            this.first = first;
+            this.second = second;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            first.write(b);
+            second.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            first.write(b, off, len);
+            synchronized (second) {
+                second.write(b, off, len);
+            }
         }
     }
 }

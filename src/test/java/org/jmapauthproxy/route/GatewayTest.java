@@ -2,11 +2,11 @@ package org.jmapauthproxy.route;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
+import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.RawHttp;
 import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.Sessions;
@@ -43,7 +43,8 @@ class GatewayTest {
     @Inject
     RedisDataSource redis;
 
-    @TestHTTPResource("/")
+    @Inject
+    @ProxyBase
     URL base;
 
     Sessions sessions;

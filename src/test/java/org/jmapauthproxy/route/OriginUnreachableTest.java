@@ -7,6 +7,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
+import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.Sessions;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,8 @@ class OriginUnreachableTest {
     @Inject
     RedisDataSource redis;
 
-    @TestHTTPResource("/")
+    @Inject
+    @ProxyBase
     URL base;
 
     @TestHTTPResource(value = "health/ready", management = true)

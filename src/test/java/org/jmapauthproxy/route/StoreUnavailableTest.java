@@ -1,11 +1,13 @@
 package org.jmapauthproxy.route;
 
+import jakarta.inject.Inject;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.Jwts;
 import org.jmapauthproxy.support.RealServers;
 import org.junit.jupiter.api.Test;
@@ -24,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @WithTestResource(value = RealServers.class, initArgs = @ResourceArg(name = "redis", value = "blackhole"))
 class StoreUnavailableTest {
 
-    @TestHTTPResource("/")
+    @Inject
+    @ProxyBase
     URL base;
 
     @TestHTTPResource(value = "health/", management = true)

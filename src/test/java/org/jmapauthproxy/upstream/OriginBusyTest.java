@@ -3,10 +3,10 @@ package org.jmapauthproxy.upstream;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
+import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.Sessions;
 import org.junit.jupiter.api.Test;
@@ -29,7 +29,8 @@ class OriginBusyTest {
     @Inject
     RedisDataSource redis;
 
-    @TestHTTPResource("/")
+    @Inject
+    @ProxyBase
     URL base;
 
     @Test
