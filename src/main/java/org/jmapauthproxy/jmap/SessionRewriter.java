@@ -19,7 +19,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -42,7 +45,13 @@ public final class SessionRewriter implements ResponseRewriter {
     private static final String WEBSOCKET_CAPABILITY = "urn:ietf:params:jmap:websocket";
     private static final String[] URL_PROPERTIES = {"apiUrl", "downloadUrl", "uploadUrl", "eventSourceUrl"};
 
+    /** Documents up to this size have their rewritten form remembered. */
+    static final int MEMO_MAX_BYTES = 16 * 1024;
+    /** Rewritten documents remembered at most (some 2 KiB each for Cyrus). */
+    static final int MEMO_ENTRIES = 1024;
+
     private final PublicBase publicBase;
+    private final Map<Original, byte[]> memo = new ConcurrentHashMap<>();
 
     public SessionRewriter(PublicBase publicBase) {
         this.publicBase = publicBase;
@@ -120,10 +129,7 @@ public final class SessionRewriter implements ResponseRewriter {
     }
 
     private void send(RoutingContext ctx, HttpClientResponse origin, Buffer body) throws IOException {
-        String encoding = encoding(origin);
-        JsonObject session = new JsonObject(Buffer.buffer(decode(body.getBytes(), encoding)));
-        rebase(session, publicBase.of(ctx.request()));
-        byte[] out = encode(session.toBuffer().getBytes(), encoding);
+        byte[] out = rewritten(body.getBytes(), encoding(origin), publicBase.of(ctx.request()));
         HttpServerResponse response = ctx.response();
         response.setStatusCode(origin.statusCode());
         HeaderPolicy.toClient(origin.headers(), response.headers());
@@ -131,6 +137,61 @@ public final class SessionRewriter implements ResponseRewriter {
         // RFC 8620 §2: the session can change at any time; never let a cache answer for the origin.
         response.putHeader(HttpHeaders.CACHE_CONTROL, "no-cache, no-store, must-revalidate");
         response.end(Buffer.buffer(out));
+    }
+
+    /**
+     * The document as the client gets it. The result depends on nothing but the origin's bytes, their
+     * coding and the public base, so it is remembered for small documents: a client fetching its
+     * unchanged session again costs a comparison instead of a JSON parse and serialisation (and a
+     * gzip round trip). A changed document is a different key. The memo is bounded and holds
+     * nothing that the session document itself does not (no token, no credential).
+     */
+    byte[] rewritten(byte[] body, String encoding, String base) throws IOException {
+        Original key = body.length <= MEMO_MAX_BYTES ? new Original(base, encoding, body) : null;
+        byte[] out = key == null ? null : memo.get(key);
+        if (out != null) {
+            return out;
+        }
+        JsonObject session = new JsonObject(Buffer.buffer(decode(body, encoding)));
+        rebase(session, base);
+        out = encode(session.toBuffer().getBytes(), encoding);
+        if (key != null) {
+            if (memo.size() >= MEMO_ENTRIES) {
+                memo.clear();
+            }
+            memo.put(key, out);
+        }
+        return out;
+    }
+
+    int memoSize() {
+        return memo.size();
+    }
+
+    /** What a rewritten document is remembered by: the origin's exact bytes, their coding and the base. */
+    private static final class Original {
+        private final String base;
+        private final String encoding;
+        private final byte[] body;
+        private final int hash;
+
+        Original(String base, String encoding, byte[] body) {
+            this.base = base;
+            this.encoding = encoding;
+            this.body = body;
+            this.hash = (base.hashCode() * 31 + encoding.hashCode()) * 31 + Arrays.hashCode(body);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Original other && hash == other.hash && base.equals(other.base)
+                    && encoding.equals(other.encoding) && Arrays.equals(body, other.body);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 
     /** Rebases the session's URLs onto {@code base} ({@code scheme://host[:port]}). */

@@ -38,7 +38,7 @@ public final class ProblemResponse implements Handler<RoutingContext> {
             // The client is gone (its leaving is usually what failed the exchange): nothing to answer.
             return;
         }
-        if (failure.status() >= 500 && cause instanceof ProxyFailure) {
+        if (failure.status() >= 500 && cause instanceof ProxyFailure && failure.reason() != Reason.SHUTTING_DOWN) {
             // Operators need the cause of a 5xx; it comes from Netty or Redis and names hosts and
             // ports, never a token or a credential.
             LOG.warnf("request %s: %s (%s)", state == null ? "-" : state.requestId(), failure.reason().label(),

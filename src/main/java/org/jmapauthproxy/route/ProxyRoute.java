@@ -22,9 +22,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The catch-all route: every request on the main port goes token → session → origin here.
  *
- * <p>It is registered on the Vert.x {@link Router} directly rather than as a declarative route,
- * because a declarative route gets a body handler that reads the whole body before the handler
- * runs. Here the request is paused on arrival and stays paused while the token and the session are
+ * <p>It is installed on a Vert.x {@link Router} (the one of each {@link ProxyServer} listener, or
+ * Quarkus's in dev mode) rather than declared as a Quarkus route, because a declarative route gets
+ * a body handler that reads the whole body before the handler runs. Here the request is paused on arrival and stays paused while the token and the session are
  * checked; only then is its body piped to the origin.
  */
 public final class ProxyRoute {

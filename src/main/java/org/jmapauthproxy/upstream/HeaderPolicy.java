@@ -2,11 +2,11 @@ package org.jmapauthproxy.upstream;
 
 import io.vertx.core.MultiMap;
 
-import java.util.HashSet;
+import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Which headers cross the proxy, in each direction.
@@ -31,7 +31,21 @@ public final class HeaderPolicy {
     /** Response headers that describe the origin's own hop and would mislead the client. */
     static final Set<String> ORIGIN_ONLY_ON_RESPONSE = Set.of("alt-svc");
 
+    /** The three sets above, compared ignoring case: no lower-cased copy of every header name. */
+    private static final Set<String> HOP_BY_HOP_ANY_CASE = anyCase(HOP_BY_HOP);
+    private static final Set<String> NOT_COPIED_TO_ORIGIN = anyCase(HOP_BY_HOP, REPLACED_ON_REQUEST);
+    private static final Set<String> NOT_COPIED_TO_CLIENT = anyCase(HOP_BY_HOP, ORIGIN_ONLY_ON_RESPONSE);
+
     private HeaderPolicy() {
+    }
+
+    @SafeVarargs
+    private static Set<String> anyCase(Set<String>... sets) {
+        TreeSet<String> all = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        for (Set<String> set : sets) {
+            all.addAll(set);
+        }
+        return Collections.unmodifiableSet(all);
     }
 
     /** What the client's hop looked like, for the {@code X-Forwarded-*} headers. */
@@ -48,9 +62,9 @@ public final class HeaderPolicy {
                                 Forwarded forwarded, String requestId) {
         Set<String> named = connectionTokens(in);
         for (Map.Entry<String, String> header : in) {
-            String name = header.getKey().toLowerCase(Locale.ROOT);
-            if (!HOP_BY_HOP.contains(name) && !REPLACED_ON_REQUEST.contains(name) && !named.contains(name)) {
-                out.add(header.getKey(), header.getValue());
+            String name = header.getKey();
+            if (!NOT_COPIED_TO_ORIGIN.contains(name) && !named.contains(name)) {
+                out.add(name, header.getValue());
             }
         }
         if (authorization != null) {
@@ -71,28 +85,34 @@ public final class HeaderPolicy {
     public static void toClient(MultiMap in, MultiMap out) {
         Set<String> named = connectionTokens(in);
         for (Map.Entry<String, String> header : in) {
-            String name = header.getKey().toLowerCase(Locale.ROOT);
-            if (!HOP_BY_HOP.contains(name) && !ORIGIN_ONLY_ON_RESPONSE.contains(name) && !named.contains(name)) {
-                out.add(header.getKey(), header.getValue());
+            String name = header.getKey();
+            if (!NOT_COPIED_TO_CLIENT.contains(name) && !named.contains(name)) {
+                out.add(name, header.getValue());
             }
         }
     }
 
-    /** Lower-case header names listed in {@code Connection} (RFC 9110 §7.6.1). */
+    /**
+     * Header names listed in {@code Connection} (RFC 9110 §7.6.1), compared ignoring case. The common
+     * {@code keep-alive} and {@code close} name nothing that is not dropped anyway.
+     */
     static Set<String> connectionTokens(MultiMap headers) {
         List<String> values = headers.getAll("Connection");
         if (values.isEmpty()) {
             return Set.of();
         }
-        Set<String> names = new HashSet<>();
+        Set<String> names = null;
         for (String value : values) {
             for (String token : value.split(",")) {
-                String name = token.trim().toLowerCase(Locale.ROOT);
-                if (!name.isEmpty()) {
+                String name = token.trim();
+                if (!name.isEmpty() && !HOP_BY_HOP_ANY_CASE.contains(name) && !"close".equalsIgnoreCase(name)) {
+                    if (names == null) {
+                        names = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+                    }
                     names.add(name);
                 }
             }
         }
-        return names;
+        return names == null ? Set.of() : names;
     }
 }

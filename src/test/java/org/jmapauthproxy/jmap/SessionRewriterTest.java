@@ -6,9 +6,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SessionRewriterTest {
 
@@ -46,5 +49,34 @@ class SessionRewriterTest {
     void codingsRoundTrip(String coding) throws Exception {
         byte[] body = "{\"apiUrl\":\"/jmap/\"}".repeat(50).getBytes(StandardCharsets.UTF_8);
         assertArrayEquals(body, SessionRewriter.decode(SessionRewriter.encode(body, coding), coding));
+    }
+
+    @Test
+    void rewrittenDocumentsAreRememberedByExactBytesCodingAndBase() throws Exception {
+        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false));
+        byte[] alice = "{\"apiUrl\":\"/jmap/\",\"username\":\"alice\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] bob = "{\"apiUrl\":\"/jmap/\",\"username\":\"bob\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] first = rewriter.rewritten(alice.clone(), "identity", "https://a.example");
+        assertEquals("https://a.example/jmap/", new JsonObject(new String(first, StandardCharsets.UTF_8)).getString("apiUrl"));
+        assertSame(first, rewriter.rewritten(alice.clone(), "identity", "https://a.example"), "same input: remembered");
+        JsonObject other = new JsonObject(new String(rewriter.rewritten(bob, "identity", "https://a.example"), StandardCharsets.UTF_8));
+        assertEquals("bob", other.getString("username"), "another document is never answered from the memo");
+        JsonObject rebased = new JsonObject(new String(rewriter.rewritten(alice, "identity", "http://b.example:8080"),
+                StandardCharsets.UTF_8));
+        assertEquals("http://b.example:8080/jmap/", rebased.getString("apiUrl"), "another base is another entry");
+        byte[] gzipped = SessionRewriter.encode(alice, "gzip");
+        byte[] gzipOut = rewriter.rewritten(gzipped, "gzip", "https://a.example");
+        assertEquals("https://a.example/jmap/", new JsonObject(new String(SessionRewriter.decode(gzipOut, "gzip"),
+                StandardCharsets.UTF_8)).getString("apiUrl"), "the coding is part of the key");
+    }
+
+    @Test
+    void theMemoStaysBounded() throws Exception {
+        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false));
+        for (int i = 0; i < SessionRewriter.MEMO_ENTRIES * 3; i++) {
+            rewriter.rewritten(("{\"apiUrl\":\"/jmap/\",\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8), "identity",
+                    "https://a.example");
+            assertTrue(rewriter.memoSize() <= SessionRewriter.MEMO_ENTRIES);
+        }
     }
 }

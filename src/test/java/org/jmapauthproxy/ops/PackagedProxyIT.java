@@ -35,8 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and SIGTERM.
  *
  * <p>SIGTERM on the packaged proxy (the jar the image ships, with its fixed heap), against a real Redis
- * and origin: readiness goes DOWN while requests are still served during the drain delay, the
- * request in flight finishes with its full answer, the open event stream is ended cleanly, and the
+ * and origin: readiness goes DOWN while requests are still served during the drain delay; after it
+ * new requests get 503 while the request in flight finishes with its full answer, the open event stream is ended cleanly, and the
  * process exits. Secrets are given as files, the way a Kubernetes Secret volume provides them.
  */
 class PackagedProxyIT {
@@ -108,10 +108,26 @@ class PackagedProxyIT {
         assertEquals(200, during.statusCode(), "requests during the drain delay are still served");
 
         // The event stream is ended cleanly (final chunk), not reset.
-        byte[] rest = readToEnd(events);
+        byte[] rest = readThroughLastChunk(events);
         String tail = new String(rest, StandardCharsets.US_ASCII);
         assertTrue(tail.endsWith("0\r\n\r\n"), "event stream not ended with its last chunk: ..." + tail.substring(Math.max(0, tail.length() - 80)));
         stream.close();
+
+        // After the delay, while the request in flight is still running: new requests get 503.
+        HttpResponse<String> refused = null;
+        while (!inFlight.isDone()) {
+            HttpResponse<String> late = http.send(HttpRequest.newBuilder(URI.create(base + "/echo"))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+            if (late.statusCode() != 200) {
+                refused = late;
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertTrue(refused != null, "no request was refused while the last one drained");
+        assertEquals(503, refused.statusCode());
+        assertTrue(refused.body().contains("\"reason\":\"shutting_down\""), refused.body());
+        assertEquals("5", refused.headers().firstValue("Retry-After").orElseThrow());
 
         HttpResponse<String> finished = inFlight.get(15, TimeUnit.SECONDS);
         assertEquals(200, finished.statusCode(), "the request in flight was cut");
@@ -210,11 +226,15 @@ class PackagedProxyIT {
         }
     }
 
-    private static byte[] readToEnd(InputStream in) throws IOException {
+    /** Reads a chunked response until its terminating chunk (the connection itself may stay open) or EOF. */
+    private static byte[] readThroughLastChunk(InputStream in) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] buffer = new byte[4096];
         for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
             all.write(buffer, 0, n);
+            if (all.toString(StandardCharsets.US_ASCII).endsWith("\r\n0\r\n\r\n")) {
+                break;
+            }
         }
         return all.toByteArray();
     }
