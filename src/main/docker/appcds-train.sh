@@ -22,7 +22,7 @@ AUTHPROXY_JWT_SECRET=appcds-training-only-appcds-training-only-appcds-training-o
 AUTHPROXY_CREDENTIALS_KEY=YXBwY2RzLXRyYWluaW5nLW9ubHktYXBwY2RzLXRyYWk= \
 AUTHPROXY_ORIGIN_URL=http://127.0.0.1:9 QUARKUS_REDIS_HOSTS=redis://127.0.0.1:9 \
 QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=0 QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_MANAGEMENT_PORT=0 \
-QUARKUS_SHUTDOWN_DELAY_ENABLED=false QUARKUS_LOG_LEVEL=WARN QUARKUS_LOG_CATEGORY__IO_QUARKUS__LEVEL=INFO \
+QUARKUS_SHUTDOWN_DELAY_ENABLED=false QUARKUS_LOG_LEVEL=WARN QUARKUS_LOG_CATEGORY__IO_QUARKUS__LEVEL=INFO QUARKUS_LOG_CATEGORY__ORG_JMAPAUTHPROXY_ROUTE__LEVEL=INFO \
     java "$@" -XX:ArchiveClassesAtExit="$archive" -Xlog:cds=off -Xlog:cds+dynamic=off -jar "$jar" > "$log" 2>&1 &
 pid=$!
 i=0
@@ -34,6 +34,14 @@ until grep -q ' started in ' "$log"; do
     fi
     sleep 0.1
 done
+# The first readiness probe and the first request load classes of their own; when curl is there,
+# make both once so that the archive holds them too (a 401: there is no session to use).
+if command -v curl > /dev/null 2>&1; then
+    management=$(sed -n 's|.*Management interface listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$log" | head -1)
+    proxy=$(sed -n 's|.*proxy listening on http://127.0.0.1:\([0-9]*\) .*|\1|p' "$log" | head -1)
+    [ -z "$management" ] || curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$management/q/health/ready" || true
+    [ -z "$proxy" ] || curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$proxy/jmap/" || true
+fi
 kill -TERM $pid
 wait $pid || true
 rm -f "$log"
