@@ -315,6 +315,11 @@ def main():
     checks = os.path.join(raw, "checks.txt")
     if os.path.exists(checks):
         lines += ["Checks before the loads:", "", "```"] + open(checks).read().rstrip().splitlines() + ["```", ""]
+    settle = os.path.join(raw, "jit-settle.txt")
+    if os.path.exists(settle):
+        lines += ["JIT settling of jmap-auth-proxy after its warm-up (cycles of every load kind in short "
+                  "form until one compiles few methods, `jstat -compiler`):", "", "```"] \
+            + open(settle).read().rstrip().splitlines() + ["```", ""]
     lines.append("Errors during the warm-up (left out of the tables): "
                  + ", ".join(f"{t} {warmup_errors(raw, t)}" for t in TARGETS) + ".")
     hwm = {t: max((s["hwm_mib"] for ss in (get(t, l) for l, _ in REQUEST_LOADS + TRANSFERS) for s in ss), default=None)
