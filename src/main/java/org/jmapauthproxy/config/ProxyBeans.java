@@ -1,6 +1,7 @@
 package org.jmapauthproxy.config;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -71,10 +72,26 @@ public class ProxyBeans {
     }
 
     /** Opens the proxy port once everything else is up (the configuration was checked on the way). */
-    void startServer(@Observes StartupEvent event, ProxyServer server) throws Exception {
-        if (config.http().direct()) {
-            server.start();
+    void startServer(@Observes StartupEvent event, ProxyServer server,
+                     @ConfigProperty(name = "quarkus.http.host-enabled", defaultValue = "true") boolean quarkusListener) {
+        if (config.http().direct() == quarkusListener) {
+            // Both listeners would share the port (and Quarkus's would have no route), or none would listen.
+            throw new ConfigCheck.InvalidConfig(List.of(config.http().direct()
+                    ? "authproxy.http.direct=true needs quarkus.http.host-enabled=false (the proxy opens the port itself)"
+                    : "authproxy.http.direct=false needs quarkus.http.host-enabled=true (Quarkus's listener serves the port)"));
         }
+        if (config.http().direct()) {
+            try {
+                server.start();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot open the proxy port: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The drain delay begins: keep serving, but send HTTP/1.1 clients elsewhere after each response. */
+    void drainStarts(@Observes ShutdownDelayInitiatedEvent event, InFlight inFlight) {
+        inFlight.drain();
     }
 
     /**
@@ -84,6 +101,7 @@ public class ProxyBeans {
     void drainServer(@Observes @Priority(1) ShutdownEvent event, ProxyServer server, LongLivedStreams longLived,
                      @ConfigProperty(name = "quarkus.shutdown.timeout") Optional<Duration> timeout) {
         if (config.http().direct()) {
+            server.refuseNewRequests();
             longLived.closeAll();
             server.drain(timeout.orElse(Duration.ofSeconds(30)).toMillis());
         }
@@ -104,8 +122,8 @@ public class ProxyBeans {
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(host)
                 .setPort(port)
-                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, http.idleTimeout().toSeconds()))
-                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, http.idleTimeout().toMillis())))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setMaxHeaderSize((int) http.maxHeaderSize().asLongValue())
                 .setTcpNoDelay(true)
                 .setCompressionSupported(false);

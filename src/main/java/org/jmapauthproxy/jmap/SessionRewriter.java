@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -49,9 +50,17 @@ public final class SessionRewriter implements ResponseRewriter {
     static final int MEMO_MAX_BYTES = 16 * 1024;
     /** Rewritten documents remembered at most (some 2 KiB each for Cyrus). */
     static final int MEMO_ENTRIES = 1024;
+    /** Bytes (keys and values) the memo may hold; it is emptied when it would hold more. */
+    static final long MEMO_MAX_TOTAL = 4L * 1024 * 1024;
+    /**
+     * Bases longer than this are not remembered: without {@code authproxy.public-url} the base comes
+     * from the client's {@code Host}, and a client varying a long one must not fill the heap.
+     */
+    static final int MEMO_MAX_BASE = 256;
 
     private final PublicBase publicBase;
     private final Map<Original, byte[]> memo = new ConcurrentHashMap<>();
+    private final AtomicLong memoBytes = new AtomicLong();
 
     public SessionRewriter(PublicBase publicBase) {
         this.publicBase = publicBase;
@@ -147,7 +156,8 @@ public final class SessionRewriter implements ResponseRewriter {
      * nothing that the session document itself does not (no token, no credential).
      */
     byte[] rewritten(byte[] body, String encoding, String base) throws IOException {
-        Original key = body.length <= MEMO_MAX_BYTES ? new Original(base, encoding, body) : null;
+        Original key = body.length <= MEMO_MAX_BYTES && base.length() <= MEMO_MAX_BASE
+                ? new Original(base, encoding, body) : null;
         byte[] out = key == null ? null : memo.get(key);
         if (out != null) {
             return out;
@@ -156,8 +166,10 @@ public final class SessionRewriter implements ResponseRewriter {
         rebase(session, base);
         out = encode(session.toBuffer().getBytes(), encoding);
         if (key != null) {
-            if (memo.size() >= MEMO_ENTRIES) {
+            long size = (long) body.length + out.length + base.length();
+            if (memo.size() >= MEMO_ENTRIES || memoBytes.addAndGet(size) > MEMO_MAX_TOTAL) {
                 memo.clear();
+                memoBytes.set(size);
             }
             memo.put(key, out);
         }

@@ -84,7 +84,7 @@ public final class AccessLog implements AutoCloseable {
             line.append("{\"timestamp\":\"");
             appendTime(line, now);
             line.append("\",\"level\":\"INFO\",\"loggerName\":\"").append(CATEGORY).append("\",\"message\":\"");
-            appendEscaped(line, message);
+            appendEscaped(line, message, true);
             line.append('"');
             for (int i = 0; i + 1 < fields.length; i += 2) {
                 line.append(",\"").append(fields[i]).append("\":");
@@ -93,7 +93,7 @@ public final class AccessLog implements AutoCloseable {
                     line.append(value);
                 } else {
                     line.append('"');
-                    appendEscaped(line, String.valueOf(value));
+                    appendEscaped(line, String.valueOf(value), true);
                     line.append('"');
                 }
             }
@@ -101,7 +101,7 @@ public final class AccessLog implements AutoCloseable {
         } else {
             appendTime(line, now);
             line.append(" INFO  [").append(CATEGORY).append("] ");
-            appendEscaped(line, message);
+            appendEscaped(line, message, false);
             line.append('\n');
         }
         boolean wake;
@@ -145,11 +145,14 @@ public final class AccessLog implements AutoCloseable {
         }
     }
 
-    /** JSON string escaping; also keeps a text line on one line whatever a path or a name holds. */
-    static void appendEscaped(StringBuilder out, CharSequence s) {
+    /**
+     * Control characters as {@code \\u00XX}, so that a line stays one line whatever a path or a name
+     * holds; for JSON also quotes and backslashes.
+     */
+    static void appendEscaped(StringBuilder out, CharSequence s, boolean json) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c == '"' || c == '\\') {
+            if (json && (c == '"' || c == '\\')) {
                 out.append('\\').append(c);
             } else if (c < 0x20 || c == 0x7f) {
                 out.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));

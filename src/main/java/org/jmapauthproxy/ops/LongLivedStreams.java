@@ -31,6 +31,7 @@ public class LongLivedStreams {
     private final Vertx vertx;
     private final Duration drainDelay;
     private final Set<Runnable> closers = ConcurrentHashMap.newKeySet();
+    private volatile boolean ended;
 
     @Inject
     public LongLivedStreams(Vertx vertx,
@@ -39,9 +40,20 @@ public class LongLivedStreams {
         this.drainDelay = drainDelay.orElse(Duration.ZERO);
     }
 
-    /** Registers how to end one stream; the returned handle unregisters it when the stream ends. */
+    /**
+     * Registers how to end one stream; the returned handle unregisters it when the stream ends. A
+     * stream that opens after the streams were ended (its request was already under way) is ended
+     * at once, so that it does not hold the shutdown until its timeout.
+     */
     public Runnable register(Runnable closer) {
+        if (ended) {
+            closer.run();
+            return () -> { };
+        }
         closers.add(closer);
+        if (ended && closers.remove(closer)) {
+            closer.run();
+        }
         return () -> closers.remove(closer);
     }
 
@@ -59,6 +71,7 @@ public class LongLivedStreams {
     }
 
     public void closeAll() {
+        ended = true;
         if (!closers.isEmpty()) {
             LOG.infof("shutting down: ending %d open event streams and WebSockets", closers.size());
         }

@@ -107,12 +107,13 @@ public final class ProxyMetrics {
                 .description("1 while the Redis invalidation feed is connected (cache in use)").register(registry));
     }
 
-    /** Registers a gauge of requests in flight on one origin pool. */
+    /** Registers the counter of access lines dropped. */
     public void accessLog(AccessLog access) {
         keep(FunctionCounter.builder("authproxy.access.lines.dropped", access.dropped(), AtomicLong::get)
                 .description("Access lines dropped because standard output did not keep up").register(registry));
     }
 
+    /** Registers a gauge of requests in flight on one origin pool. */
     public void originPool(String pool, AtomicInteger inFlight) {
         keep(Gauge.builder("authproxy.origin.requests.active", inFlight, AtomicInteger::get)
                 .description("Requests using an origin connection, per pool")

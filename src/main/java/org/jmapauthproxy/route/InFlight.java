@@ -9,14 +9,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class InFlight {
 
     private final AtomicInteger count = new AtomicInteger();
+    private volatile boolean draining;
     private volatile boolean closing;
 
-    /** Counts a request in; {@code false} (and not counted) once shutdown has begun. */
+    /**
+     * Counts a request in; {@code false} (and not counted) once shutdown has begun. Counted before
+     * the check, so that a drain that has seen zero requests cannot miss one that got in.
+     */
     public boolean enter() {
+        count.incrementAndGet();
         if (closing) {
+            count.decrementAndGet();
             return false;
         }
-        count.incrementAndGet();
         return true;
     }
 
@@ -30,7 +35,20 @@ public final class InFlight {
 
     /** From now on {@link #enter()} refuses. */
     public void close() {
+        draining = true;
         closing = true;
+    }
+
+    /**
+     * The drain delay has begun: requests are still served, but each HTTP/1.1 connection is closed
+     * after its response, so that clients reconnect to another instance.
+     */
+    public void drain() {
+        draining = true;
+    }
+
+    public boolean draining() {
+        return draining;
     }
 
     public boolean closing() {

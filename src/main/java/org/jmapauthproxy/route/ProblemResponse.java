@@ -63,6 +63,9 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         } else if (reason.status() == 503) {
             response.putHeader(HttpHeaders.RETRY_AFTER, "5");
         }
+        if (reason == Reason.SHUTTING_DOWN && ctx.request().version() != HttpVersion.HTTP_2) {
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+        }
         boolean unreadBody = !ctx.request().isEnded() && ProxyRoute.hasBody(ctx.request())
                 && ctx.request().version() != HttpVersion.HTTP_2;
         if (unreadBody) {

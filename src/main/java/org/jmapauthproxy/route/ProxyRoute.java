@@ -67,6 +67,16 @@ public final class ProxyRoute {
         RequestState state = new RequestState(requestId(request.getHeader("X-Request-Id")), System.nanoTime());
         ctx.put(RequestState.KEY, state);
         ctx.response().putHeader("X-Request-Id", state.requestId());
+        if (inFlight.draining() && request.version() != HttpVersion.HTTP_2) {
+            // Shutting down: this connection's next request should go to another instance. Vert.x
+            // keeps the connection for the request's sake; close it once the response is written.
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+            ctx.addEndHandler(v -> {
+                if (!ctx.response().closed()) {
+                    ctx.response().close();
+                }
+            });
+        }
         ctx.addEndHandler(v -> {
             leave(state);
             log.ended(ctx, state);

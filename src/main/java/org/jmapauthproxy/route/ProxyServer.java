@@ -68,6 +68,11 @@ public final class ProxyServer {
         return port;
     }
 
+    /** From now on new requests get 503 (and their connection is closed after it). */
+    public void refuseNewRequests() {
+        inFlight.close();
+    }
+
     /**
      * Refuses new requests, waits up to {@code timeoutMillis} for those in flight, then closes the
      * listeners (and with them the idle keep-alive connections).

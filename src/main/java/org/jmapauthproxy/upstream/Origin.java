@@ -76,7 +76,9 @@ public final class Origin {
         int pools = Math.max(1, Math.min(loops, total));
         HttpClient[] clients = new HttpClient[pools];
         for (int i = 0; i < pools; i++) {
-            clients[i] = client(vertx, config, share(total, pools, i), share(config.maxWaitQueue(), pools, i));
+            int queue = config.maxWaitQueue();
+            // A queue of 0 means "none"; a pool whose share rounds down to 0 still gets one place.
+            clients[i] = client(vertx, config, share(total, pools, i), queue > 0 ? Math.max(1, share(queue, pools, i)) : queue);
         }
         return clients;
     }

@@ -71,6 +71,16 @@ class SessionRewriterTest {
     }
 
     @Test
+    void aLongBaseIsNotRemembered() throws Exception {
+        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false));
+        String base = "https://" + "h".repeat(SessionRewriter.MEMO_MAX_BASE) + ".example";
+        byte[] doc = "{\"apiUrl\":\"/jmap/\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] first = rewriter.rewritten(doc, "identity", base);
+        assertEquals(base + "/jmap/", new JsonObject(new String(first, StandardCharsets.UTF_8)).getString("apiUrl"));
+        assertEquals(0, rewriter.memoSize(), "a Host-derived base of any length must not fill the memo");
+    }
+
+    @Test
     void theMemoStaysBounded() throws Exception {
         SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false));
         for (int i = 0; i < SessionRewriter.MEMO_ENTRIES * 3; i++) {

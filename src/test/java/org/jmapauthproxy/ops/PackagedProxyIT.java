@@ -106,6 +106,8 @@ class PackagedProxyIT {
         HttpResponse<String> during = http.send(HttpRequest.newBuilder(URI.create(base + "/echo"))
                 .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, during.statusCode(), "requests during the drain delay are still served");
+        assertEquals("close", during.headers().firstValue("Connection").orElse(null),
+                "during the drain delay HTTP/1.1 clients are sent elsewhere after each response");
 
         // The event stream is ended cleanly (final chunk), not reset.
         byte[] rest = readThroughLastChunk(events);
@@ -187,6 +189,21 @@ class PackagedProxyIT {
             assertTrue(output.contains(problem), problem + " not reported in:\n" + output);
         }
         assertTrue(!output.contains("short-secret-value"), "the secret's value was printed");
+    }
+
+    @Test
+    void bothListenersOnOnePortIsRefusedAtStart() throws Exception {
+        ProcessBuilder builder = packagedJar(RealServers.freePort(), RealServers.freePort(),
+                Map.of("authproxy.origin.url", "http://127.0.0.1:1"));
+        builder.environment().put("AUTHPROXY_JWT_SECRET", "it-secret-it-secret-it-secret-it-secret-it-secret-it-secret-00000");
+        builder.environment().put("AUTHPROXY_CREDENTIALS_KEY", Base64.getEncoder().encodeToString(new byte[32]));
+        builder.environment().put("QUARKUS_HTTP_HOST_ENABLED", "true");
+        builder.redirectErrorStream(true);
+        proxy = builder.start();
+        String output = new String(proxy.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(proxy.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(proxy.exitValue() != 0, "exit code " + proxy.exitValue());
+        assertTrue(output.contains("authproxy.http.direct=true needs quarkus.http.host-enabled=false"), output);
     }
 
     /** The packaged jar with the JVM options given, on loopback ports, with Redis and the origin set when known. */
