@@ -179,11 +179,7 @@ class PackagedProxyIT {
     void startWithoutConfigurationExitsNonZeroListingEveryProblem() throws Exception {
         ProcessBuilder builder = packagedJar(RealServers.freePort(), RealServers.freePort(), Map.of());
         builder.environment().put("AUTHPROXY_JWT_SECRET", "short-secret-value");
-        builder.redirectErrorStream(true);
-        proxy = builder.start();
-        String output = new String(proxy.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(proxy.waitFor(30, TimeUnit.SECONDS));
-        assertTrue(proxy.exitValue() != 0, "exit code " + proxy.exitValue());
+        String output = outputOfFailedStart(builder);
         for (String problem : List.of("authproxy.jwt.secret is 18 bytes", "authproxy.credentials.key is missing",
                 "authproxy.origin.url is missing")) {
             assertTrue(output.contains(problem), problem + " not reported in:\n" + output);
@@ -198,12 +194,18 @@ class PackagedProxyIT {
         builder.environment().put("AUTHPROXY_JWT_SECRET", "it-secret-it-secret-it-secret-it-secret-it-secret-it-secret-00000");
         builder.environment().put("AUTHPROXY_CREDENTIALS_KEY", Base64.getEncoder().encodeToString(new byte[32]));
         builder.environment().put("QUARKUS_HTTP_HOST_ENABLED", "true");
+        String output = outputOfFailedStart(builder);
+        assertTrue(output.contains("authproxy.http.direct=true needs quarkus.http.host-enabled=false"), output);
+    }
+
+    /** Starts the process, which must exit on its own with a non-zero code; returns what it printed. */
+    private String outputOfFailedStart(ProcessBuilder builder) throws Exception {
         builder.redirectErrorStream(true);
         proxy = builder.start();
         String output = new String(proxy.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(proxy.waitFor(30, TimeUnit.SECONDS));
-        assertTrue(proxy.exitValue() != 0, "exit code " + proxy.exitValue());
-        assertTrue(output.contains("authproxy.http.direct=true needs quarkus.http.host-enabled=false"), output);
+        assertTrue(proxy.waitFor(30, TimeUnit.SECONDS), "the proxy did not exit");
+        assertTrue(proxy.exitValue() != 0, "exit code " + proxy.exitValue() + ", output:\n" + output);
+        return output;
     }
 
     /** The packaged jar with the JVM options given, on loopback ports, with Redis and the origin set when known. */
