@@ -77,7 +77,8 @@ public interface ProxyConfig {
         /**
          * Serve the proxy port from a Vert.x HTTP server of the proxy's own (on {@code quarkus.http.host}
          * and {@code quarkus.http.port}, Quarkus's own listener switched off) rather than through
-         * Quarkus's HTTP layer, which costs some 15 % of the CPU per request (docs/BENCHMARKS.md).
+         * Quarkus's HTTP layer; its drain answers new requests with the proxy's 503 problem document
+         * (the speed of the two is within the benchmark's spread, docs/BENCHMARKS.md).
          * Dev mode sets {@code false}: live reload is driven by Quarkus's listener.
          */
         @WithDefault("true")

@@ -71,39 +71,59 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /**
-     * Queues one access line.
-     *
-     * @param message the line's text: fields as {@code name=value}, values free of secrets
-     * @param fields  the same fields as name/value pairs, for the JSON layout (values are
-     *                {@link String} or {@link Number})
+     * Queues the access line of one finished request, built straight into its layout: method, path
+     * without query, status, duration, bytes sent, outcome, request id and, when given, the user.
+     * The request id is plain already ({@code [A-Za-z0-9._-]}); the path and the user are escaped.
      */
-    public void write(CharSequence message, Object... fields) {
-        StringBuilder line = new StringBuilder(message.length() + (json ? 2 * message.length() + 160 : 64));
+    public void request(String method, String path, int status, long durationNanos, long bytes, String outcome,
+                        String requestId, String user) {
+        StringBuilder line = new StringBuilder(json ? 448 : 192);
         long now = System.currentTimeMillis();
         if (json) {
             line.append("{\"timestamp\":\"");
             appendTime(line, now);
             line.append("\",\"level\":\"INFO\",\"loggerName\":\"").append(CATEGORY).append("\",\"message\":\"");
-            appendEscaped(line, message, true);
-            line.append('"');
-            for (int i = 0; i + 1 < fields.length; i += 2) {
-                line.append(",\"").append(fields[i]).append("\":");
-                Object value = fields[i + 1];
-                if (value instanceof Number) {
-                    line.append(value);
-                } else {
-                    line.append('"');
-                    appendEscaped(line, String.valueOf(value), true);
-                    line.append('"');
-                }
+            appendText(line, method, path, status, durationNanos, bytes, outcome, requestId, user);
+            line.append("\",\"method\":\"").append(method).append("\",\"path\":\"");
+            appendEscaped(line, path, true);
+            line.append("\",\"status\":").append(status)
+                    .append(",\"durationMs\":").append(durationNanos / 1e6)
+                    .append(",\"bytes\":").append(bytes)
+                    .append(",\"outcome\":\"").append(outcome)
+                    .append("\",\"requestId\":\"").append(requestId).append('"');
+            if (user != null) {
+                line.append(",\"user\":\"");
+                appendEscaped(line, user, true);
+                line.append('"');
             }
             line.append("}\n");
         } else {
             appendTime(line, now);
             line.append(" INFO  [").append(CATEGORY).append("] ");
-            appendEscaped(line, message, false);
+            appendText(line, method, path, status, durationNanos, bytes, outcome, requestId, user);
             line.append('\n');
         }
+        enqueue(line);
+    }
+
+    /** The line's text, {@code name=value} after method and path; the JSON layout's {@code message}. */
+    private void appendText(StringBuilder line, String method, String path, int status, long durationNanos,
+                            long bytes, String outcome, String requestId, String user) {
+        long tenthsOfMs = durationNanos / 100_000;
+        line.append(method).append(' ');
+        appendEscaped(line, path, json);
+        line.append(" status=").append(status)
+                .append(" duration_ms=").append(tenthsOfMs / 10).append('.').append(tenthsOfMs % 10)
+                .append(" bytes=").append(bytes)
+                .append(" outcome=").append(outcome)
+                .append(" request_id=").append(requestId);
+        if (user != null) {
+            line.append(" user=");
+            appendEscaped(line, user, json);
+        }
+    }
+
+    private void enqueue(StringBuilder line) {
         boolean wake;
         synchronized (lock) {
             if (pending.length() + line.length() > maxBuffered) {
@@ -113,12 +133,10 @@ public final class AccessLog implements AutoCloseable {
             pending.append(line);
             wake = pending.length() >= WAKE_AT;
         }
-        if (wake || closed) {
-            if (closed) {
-                flush();
-            } else {
-                LockSupport.unpark(writer);
-            }
+        if (closed) {
+            flush();
+        } else if (wake) {
+            LockSupport.unpark(writer);
         }
     }
 

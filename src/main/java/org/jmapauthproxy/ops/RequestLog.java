@@ -40,28 +40,9 @@ public final class RequestLog {
             metrics.storeError();
         }
         if (access.enabled()) {
-            // Built by hand: String.format on every request showed up in profiles.
             HttpServerRequest request = ctx.request();
-            String method = request.method().name();
-            String path = request.path();
-            long tenthsOfMs = duration / 100_000;
-            long bytes = ctx.response().bytesWritten();
-            String user = logUser ? state.user() : null;
-            StringBuilder line = new StringBuilder(160)
-                    .append(method).append(' ').append(path)
-                    .append(" status=").append(status)
-                    .append(" duration_ms=").append(tenthsOfMs / 10).append('.').append(tenthsOfMs % 10)
-                    .append(" bytes=").append(bytes)
-                    .append(" outcome=").append(outcome)
-                    .append(" request_id=").append(state.requestId());
-            if (user != null) {
-                line.append(" user=").append(user);
-                access.write(line, "method", method, "path", path, "status", status, "durationMs", duration / 1e6,
-                        "bytes", bytes, "outcome", outcome, "requestId", state.requestId(), "user", user);
-            } else {
-                access.write(line, "method", method, "path", path, "status", status, "durationMs", duration / 1e6,
-                        "bytes", bytes, "outcome", outcome, "requestId", state.requestId());
-            }
+            access.request(request.method().name(), request.path(), status, duration, ctx.response().bytesWritten(),
+                    outcome, state.requestId(), logUser ? state.user() : null);
         }
     }
 }
