@@ -29,6 +29,7 @@ import org.jmapauthproxy.ops.AccessLog;
 import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.ops.ProxyMetrics;
 import org.jmapauthproxy.ops.RequestLog;
+import org.jmapauthproxy.route.FrontDoor;
 import org.jmapauthproxy.route.InFlight;
 import org.jmapauthproxy.route.ProxyRoute;
 import org.jmapauthproxy.route.ProxyServer;
@@ -115,7 +116,7 @@ public class ProxyBeans {
 
     @Produces
     @Singleton
-    ProxyServer proxyServer(Vertx vertx, ProxyRoute route, InFlight inFlight,
+    ProxyServer proxyServer(Vertx vertx, ProxyRoute route, InFlight inFlight, RequestLog log,
                             @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host,
                             @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
         ProxyConfig.Http http = config.http();
@@ -125,10 +126,16 @@ public class ProxyBeans {
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, http.idleTimeout().toMillis())))
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setMaxHeaderSize((int) http.maxHeaderSize().asLongValue())
+                // HTTP/1.1 only: Vert.x would answer an h2c upgrade with 101 before the route has checked
+                // the token, and its prior-knowledge detection reads bytes before the FrontDoor's
+                // decoder is in place. HTTP/2 belongs on the TLS hop in front of the proxy.
+                .setHttp2ClearTextEnabled(false)
                 .setTcpNoDelay(true)
                 .setCompressionSupported(false);
         WebSocketServerOptions.apply(options);
-        return new ProxyServer(vertx, route, options, eventLoops(vertx), inFlight);
+        FrontDoor frontDoor = new FrontDoor(new FrontDoor.Limits(http.keepAliveTimeout(), http.requestHeaderTimeout(),
+                http.bodyTimeout(), http.maxConnections()), log::refused, options);
+        return new ProxyServer(vertx, route, options, eventLoops(vertx), inFlight, frontDoor);
     }
 
     /** The event loops of Quarkus's Vert.x: as many proxy listeners and origin pools as that. */

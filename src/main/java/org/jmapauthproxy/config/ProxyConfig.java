@@ -93,6 +93,29 @@ public interface ProxyConfig {
         @WithName("max-header-size")
         @WithDefault("20K")
         MemorySize maxHeaderSize();
+
+        /**
+         * How long a client connection may wait before the first byte of its next request: a new
+         * connection, or a kept-alive one after its last response. Then it is closed, without an answer.
+         */
+        @WithDefault("10s")
+        Duration keepAliveTimeout();
+
+        /** How long a request head may take from its first byte to its end; then 408 and close. */
+        @WithDefault("20s")
+        Duration requestHeaderTimeout();
+
+        /**
+         * How long a request body may pause while the proxy is reading it; then the origin exchange is
+         * reset and the connection closed (408 when no response has started).
+         */
+        @WithDefault("60s")
+        Duration bodyTimeout();
+
+        /** Client connections open at once; one more is answered 503 and closed. */
+        @WithDefault("10000")
+        int maxConnections();
+
     }
 
     /** Token extraction settings. */

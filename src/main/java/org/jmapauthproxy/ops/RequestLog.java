@@ -45,4 +45,15 @@ public final class RequestLog {
                     outcome, state.requestId(), logUser ? state.user() : null);
         }
     }
+
+    /**
+     * A request refused before it reached the route (at the front door: framing, deadlines, the
+     * connection cap), counted and logged like any other outcome; {@code -} for what is unknown.
+     */
+    public void refused(String method, String path, Reason reason, String requestId) {
+        metrics.requestEnded(reason.label(), reason.status(), 0);
+        if (access.enabled()) {
+            access.request(method, path, reason.status(), 0, 0, reason.label(), requestId, null);
+        }
+    }
 }

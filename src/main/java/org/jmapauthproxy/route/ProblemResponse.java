@@ -1,6 +1,7 @@
 package org.jmapauthproxy.route;
 
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
@@ -76,19 +77,27 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (!ctx.request().isEnded()) {
             ctx.request().resume();
         }
-        JsonObject problem = new JsonObject()
-                .put("type", "about:blank")
-                .put("title", reason.title())
-                .put("status", reason.status())
-                .put("detail", failure.getMessage())
-                .put("reason", reason.label());
-        if (state != null) {
-            problem.put("requestId", state.requestId());
+        if (reason == Reason.METHOD_NOT_ALLOWED) {
+            response.putHeader(HttpHeaders.ALLOW, HeadCheck.ALLOWED_METHODS);
         }
-        response.end(problem.toBuffer()).onComplete(v -> {
+        response.end(document(reason, failure.getMessage(), state == null ? null : state.requestId())).onComplete(v -> {
             if (unreadBody) {
                 ctx.request().connection().close();
             }
         });
+    }
+
+    /** The RFC 9457 problem document of a refusal; {@code requestId} may be {@code null}. */
+    static Buffer document(Reason reason, String detail, String requestId) {
+        JsonObject problem = new JsonObject()
+                .put("type", "about:blank")
+                .put("title", reason.title())
+                .put("status", reason.status())
+                .put("detail", detail)
+                .put("reason", reason.label());
+        if (requestId != null) {
+            problem.put("requestId", requestId);
+        }
+        return problem.toBuffer();
     }
 }

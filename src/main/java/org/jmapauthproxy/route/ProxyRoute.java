@@ -4,6 +4,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.CredentialService;
@@ -87,6 +88,10 @@ public final class ProxyRoute {
         }
         state.counted(true);
         try {
+            if (request.method() == HttpMethod.CONNECT || request.method() == HttpMethod.TRACE) {
+                // HTTP/1.x heads are refused by the FrontDoor already; this covers HTTP/2 and dev mode.
+                throw new ProxyFailure(Reason.METHOD_NOT_ALLOWED, request.method().name() + " is not served");
+            }
             checkDeclaredSize(request);
             TokenExtractor.Found found = extractor.find(request.getHeader(HttpHeaders.AUTHORIZATION),
                     request.headers().getAll(HttpHeaders.COOKIE));
@@ -213,11 +218,19 @@ public final class ProxyRoute {
         return request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     }
 
-    /** The authority the client addressed: {@code Host}, or HTTP/2's {@code :authority}. */
+    /**
+     * The authority the client addressed: {@code Host}, or HTTP/2's {@code :authority}; for an
+     * HTTP/1.0 request without either, the address the client connected to.
+     */
     public static String authority(HttpServerRequest request) {
         String host = request.getHeader(HttpHeaders.HOST);
         if (host == null && request.authority() != null) {
             host = request.authority().toString();
+        }
+        if (host == null) {
+            SocketAddress local = request.localAddress();
+            String address = local.hostAddress();
+            host = (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + local.port();
         }
         return host;
     }

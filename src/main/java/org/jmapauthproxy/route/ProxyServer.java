@@ -33,12 +33,15 @@ public final class ProxyServer {
     private final HttpServerOptions options;
     private final int eventLoops;
     private final InFlight inFlight;
+    private final FrontDoor frontDoor;
     private final List<String> deployments = new CopyOnWriteArrayList<>();
     private volatile int port = -1;
 
     /** @param eventLoops how many listeners share the port, one per event loop */
-    public ProxyServer(Vertx vertx, ProxyRoute route, HttpServerOptions options, int eventLoops, InFlight inFlight) {
+    public ProxyServer(Vertx vertx, ProxyRoute route, HttpServerOptions options, int eventLoops, InFlight inFlight,
+                       FrontDoor frontDoor) {
         this.vertx = vertx;
+        this.frontDoor = frontDoor;
         this.route = route;
         this.options = options;
         this.eventLoops = eventLoops;
@@ -58,7 +61,7 @@ public final class ProxyServer {
 
     private Future<String> deploy(int listenPort, int instances, AtomicInteger bound) {
         HttpServerOptions listenOptions = new HttpServerOptions(options).setPort(listenPort);
-        return vertx.deployVerticle(() -> new Listener(route, listenOptions, bound),
+        return vertx.deployVerticle(() -> new Listener(route, frontDoor, listenOptions, bound),
                         new DeploymentOptions().setInstances(instances))
                 .onSuccess(deployments::add);
     }
@@ -113,11 +116,13 @@ public final class ProxyServer {
     /** One event loop's server. */
     private static final class Listener extends AbstractVerticle {
         private final ProxyRoute route;
+        private final FrontDoor frontDoor;
         private final HttpServerOptions options;
         private final AtomicInteger bound;
 
-        Listener(ProxyRoute route, HttpServerOptions options, AtomicInteger bound) {
+        Listener(ProxyRoute route, FrontDoor frontDoor, HttpServerOptions options, AtomicInteger bound) {
             this.route = route;
+            this.frontDoor = frontDoor;
             this.options = options;
             this.bound = bound;
         }
@@ -126,7 +131,7 @@ public final class ProxyServer {
         public void start(Promise<Void> started) {
             Router router = Router.router(vertx);
             route.install(router);
-            vertx.createHttpServer(options).requestHandler(router).listen()
+            vertx.createHttpServer(options).connectionHandler(frontDoor::install).requestHandler(router).listen()
                     .onSuccess(server -> {
                         bound.set(server.actualPort());
                         started.complete();

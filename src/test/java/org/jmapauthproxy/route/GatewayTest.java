@@ -272,21 +272,40 @@ class GatewayTest {
     }
 
     @Test
-    void h2cClientUploadWithoutLengthArrivesIntact() throws Exception {
+    void cleartextHttp2PriorKnowledgeIsNotSpoken() throws Exception {
+        // The proxy port is HTTP/1.1 only: the HTTP/2 preface is an HTTP/1.x request line with an
+        // asterisk target, refused like any other target that is not a path.
+        try (RawHttp http = new RawHttp(port())) {
+            http.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+            RawHttp.Response response = http.read();
+            assertEquals(400, response.status());
+            assertEquals("application/problem+json", response.first("content-type"));
+            assertTrue(http.closedByServer(10_000));
+        }
+    }
+
+    @Test
+    void h2cUpgradeIsNotSwitchedBeforeTheToken() throws Exception {
+        try (RawHttp http = new RawHttp(port())) {
+            http.send("GET /echo HTTP/1.1\r\nHost: 127.0.0.1:" + port() + "\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                    + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+            RawHttp.Response response = http.read();
+            assertEquals(401, response.status());
+            assertEquals("application/problem+json", response.first("content-type"));
+        }
+    }
+
+    @Test
+    void h2cUpgradeWithATokenStaysHttp11AndReachesTheOrigin() throws Exception {
         String token = sessions.create(Sessions.newSid(), "alice:s3cret pw");
-        HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
-        byte[] body = new byte[3 * 1024 * 1024];
-        new Random(9).nextBytes(body);
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
-        // The first request on a connection is the h2c upgrade; the second one runs over HTTP/2.
-        for (int i = 0; i < 2; i++) {
-            HttpResponse<String> echo = h2.send(HttpRequest.newBuilder(URI.create(base + "jmap/upload/alice/"))
-                    .header("Authorization", "Bearer " + token)
-                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, echo.statusCode());
-            assertEquals(sha, json(echo).getString("bodySha256"), "request " + i + " over " + echo.version());
-            assertEquals(base.getHost() + ":" + port(), originHeader(echo, "x-forwarded-host"));
+        try (RawHttp http = new RawHttp(port())) {
+            http.send("GET /echo HTTP/1.1\r\nHost: 127.0.0.1:" + port() + "\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                    + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+            RawHttp.Response response = http.read();
+            assertEquals(200, response.status());
+            JsonObject echo = new JsonObject(response.text());
+            assertNull(echo.getJsonObject("headers").getJsonArray("upgrade"));
+            assertNull(echo.getJsonObject("headers").getJsonArray("http2-settings"));
         }
     }
 

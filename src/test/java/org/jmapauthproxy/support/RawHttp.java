@@ -91,6 +91,11 @@ public final class RawHttp implements AutoCloseable {
         return new Response(status, headers, body);
     }
 
+    /** Bytes that can be read now without blocking. */
+    public int available() throws IOException {
+        return in.available();
+    }
+
     /** Whether the server closed the connection (reads EOF within the timeout). */
     public boolean closedByServer(int timeoutMillis) throws IOException {
         socket.setSoTimeout(timeoutMillis);

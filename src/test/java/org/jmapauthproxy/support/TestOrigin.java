@@ -46,6 +46,11 @@ public final class TestOrigin {
 
     private void handle(HttpServerRequest request) {
         String path = request.path();
+        if (path.equals("/origin-log")) {
+            originLog(request);
+            return;
+        }
+        JsonObject entry = record(request);
         if (path.startsWith("/bytes/")) {
             bytes(request, Long.parseLong(path.substring("/bytes/".length())));
         } else if (path.equals("/set-cookies")) {
@@ -78,19 +83,50 @@ public final class TestOrigin {
         } else if (path.equals("/verify-bearer")) {
             verifyBearer(request);
         } else {
-            echo(request);
+            echo(request, entry);
         }
     }
 
+    /**
+     * Every request that reached this origin, in order: method, raw URI, Host, bytes of body received
+     * and whether the request arrived whole. Lets a test check what got past the proxy (nothing, or
+     * exactly one well-framed request with its whole body), not only what the client was answered.
+     */
+    private final java.util.List<JsonObject> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private JsonObject record(HttpServerRequest request) {
+        JsonObject entry = new JsonObject()
+                .put("method", request.method().name())
+                .put("uri", request.uri())
+                .put("host", request.getHeader("Host"))
+                .put("bodyLength", 0L)
+                .put("complete", false);
+        received.add(entry);
+        request.endHandler(v -> entry.put("complete", true));
+        return entry;
+    }
+
+    /** {@code GET /origin-log}: what reached the origin since the last {@code ?clear}. */
+    private void originLog(HttpServerRequest request) {
+        JsonArray all = new JsonArray();
+        received.forEach(all::add);
+        if (request.query() != null && request.query().contains("clear")) {
+            received.clear();
+        }
+        request.response().putHeader("Content-Type", "application/json").end(all.encode());
+    }
+
     /** Echoes method, raw URI, headers and a SHA-256 of the streamed body. */
-    private void echo(HttpServerRequest request) {
+    private void echo(HttpServerRequest request, JsonObject entry) {
         MessageDigest sha = sha256();
         long[] length = {0};
         request.handler(chunk -> {
             sha.update(chunk.getBytes());
             length[0] += chunk.length();
+            entry.put("bodyLength", length[0]);
         });
         request.endHandler(v -> {
+            entry.put("complete", true);
             JsonObject headers = new JsonObject();
             request.headers().forEach(h -> {
                 String name = h.getKey().toLowerCase(java.util.Locale.ROOT);
