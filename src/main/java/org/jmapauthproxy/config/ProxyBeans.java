@@ -49,6 +49,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * The one place where the request pipeline is assembled from the configuration. The first bean
@@ -89,7 +90,8 @@ public class ProxyBeans {
             } catch (Exception e) {
                 Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
                 String message = "jmap-auth-proxy cannot start: cannot open the proxy port " + host + ":" + port
-                        + " (quarkus.http.host/quarkus.http.port): " + cause.getMessage();
+                        + " (quarkus.http.host/quarkus.http.port): " + NATIVE_PREFIX.matcher(
+                                String.valueOf(cause.getMessage())).replaceFirst("");
                 // Console logging is asynchronous and the process exits right after a failed start,
                 // so the message also goes to standard error directly, before the exception unwinds.
                 System.err.println(message);
@@ -98,6 +100,9 @@ public class ProxyBeans {
             }
         }
     }
+
+    /** What the epoll transport puts before the system's message, e.g. {@code bind(..) failed with error(-98): }. */
+    private static final Pattern NATIVE_PREFIX = Pattern.compile("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
 
     /** The drain delay begins: keep serving, but send HTTP/1.1 clients elsewhere after each response. */
     void drainStarts(@Observes ShutdownDelayInitiatedEvent event, InFlight inFlight) {
