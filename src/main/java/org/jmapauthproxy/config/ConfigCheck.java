@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -39,8 +40,8 @@ public final class ConfigCheck {
     }
 
     /** Validates, logs the warnings that deliberate weak choices deserve, and throws on problems. */
-    public static void verify(ProxyConfig config) {
-        List<String> problems = problems(config);
+    public static void verify(ProxyConfig config, Optional<String> redisHosts) {
+        List<String> problems = problems(config, redisHosts);
         if (!problems.isEmpty()) {
             InvalidConfig invalid = new InvalidConfig(problems);
             // Console logging is asynchronous and the process exits right after a failed start, so
@@ -69,9 +70,17 @@ public final class ConfigCheck {
         };
     }
 
-    /** Every problem with the configuration; empty when it can work. */
-    public static List<String> problems(ProxyConfig config) {
+    /**
+     * Every problem with the configuration; empty when it can work.
+     *
+     * @param redisHosts {@code quarkus.redis.hosts}, Quarkus's own setting, read here so that its
+     *                   absence is listed with the rest instead of stopping start-up alone
+     */
+    public static List<String> problems(ProxyConfig config, Optional<String> redisHosts) {
         List<String> problems = new ArrayList<>();
+        if (redisHosts.map(String::isBlank).orElse(true)) {
+            problems.add("quarkus.redis.hosts is not set (the session store, e.g. redis://redis:6379)");
+        }
         checkJwt(config.jwt(), problems);
         checkCredentials(config, problems);
         checkOrigin(config.origin(), problems);

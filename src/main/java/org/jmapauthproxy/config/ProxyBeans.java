@@ -48,7 +48,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * The one place where the request pipeline is assembled from the configuration. The first bean
@@ -60,8 +62,8 @@ public class ProxyBeans {
 
     private final ProxyConfig config;
 
-    ProxyBeans(ProxyConfig config) {
-        ConfigCheck.verify(config);
+    ProxyBeans(ProxyConfig config, @ConfigProperty(name = "quarkus.redis.hosts") Optional<String> redisHosts) {
+        ConfigCheck.verify(config, redisHosts);
         this.config = config;
     }
 
@@ -74,7 +76,9 @@ public class ProxyBeans {
 
     /** Opens the proxy port once everything else is up (the configuration was checked on the way). */
     void startServer(@Observes StartupEvent event, ProxyServer server,
-                     @ConfigProperty(name = "quarkus.http.host-enabled", defaultValue = "true") boolean quarkusListener) {
+                     @ConfigProperty(name = "quarkus.http.host-enabled", defaultValue = "true") boolean quarkusListener,
+                     @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host,
+                     @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
         if (config.http().direct() == quarkusListener) {
             // Both listeners would share the port (and Quarkus's would have no route), or none would listen.
             throw new ConfigCheck.InvalidConfig(List.of(config.http().direct()
@@ -85,10 +89,21 @@ public class ProxyBeans {
             try {
                 server.start();
             } catch (Exception e) {
-                throw new IllegalStateException("cannot open the proxy port: " + e.getMessage(), e);
+                Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                String message = "jmap-auth-proxy cannot start: cannot open the proxy port " + host + ":" + port
+                        + " (quarkus.http.host/quarkus.http.port): " + NATIVE_PREFIX.matcher(
+                                String.valueOf(cause.getMessage())).replaceFirst("");
+                // Console logging is asynchronous and the process exits right after a failed start,
+                // so the message also goes to standard error directly, before the exception unwinds.
+                System.err.println(message);
+                System.err.flush();
+                throw new IllegalStateException(message, cause);
             }
         }
     }
+
+    /** What the epoll transport puts before the system's message, e.g. {@code bind(..) failed with error(-98): }. */
+    private static final Pattern NATIVE_PREFIX = Pattern.compile("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
 
     /** The drain delay begins: keep serving, but send HTTP/1.1 clients elsewhere after each response. */
     void drainStarts(@Observes ShutdownDelayInitiatedEvent event, InFlight inFlight) {
@@ -170,7 +185,7 @@ public class ProxyBeans {
     @Produces
     @Singleton
     CredentialStore credentialStore(Redis redis, Vertx vertx, ProxyMetrics metrics,
-                                    @ConfigProperty(name = "quarkus.redis.hosts") String hosts,
+                                    @ConfigProperty(name = "quarkus.redis.hosts") Optional<String> hosts,
                                     @ConfigProperty(name = "quarkus.redis.client-type", defaultValue = "standalone") String type,
                                     @ConfigProperty(name = "quarkus.redis.password") Optional<String> password) {
         RedisCredentialStore store = new RedisCredentialStore(redis);
@@ -181,7 +196,7 @@ public class ProxyBeans {
         }
         CachedCredentialStore cache = new CachedCredentialStore(store, credentials.cacheSize(),
                 credentials.cacheMaxAge().toNanos(), System::nanoTime);
-        invalidations = new RedisInvalidations(vertx, hosts.split(",")[0].trim(), password.orElse(null),
+        invalidations = new RedisInvalidations(vertx, hosts.orElseThrow().split(",")[0].trim(), password.orElse(null),
                 credentials.keyPrefix().orElse(""), cache);
         invalidations.start();
         metrics.credentialCache(cache);

@@ -8,6 +8,7 @@ import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.token.SessionToken;
 import org.jboss.logging.Logger;
+import org.jmapauthproxy.exchange.FoldedWarnings;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,6 +27,8 @@ import java.util.Optional;
 public final class CredentialService {
 
     private static final Logger LOG = Logger.getLogger(CredentialService.class);
+    /** A store outage fails every request the same way: one line, then a count per interval. */
+    private static final FoldedWarnings WARNINGS = FoldedWarnings.every(Duration.ofSeconds(10), LOG);
 
     /** How the {@code credentials} field of a stored session is encoded. */
     public enum Encryption { AES_GCM, NONE }
@@ -91,7 +94,7 @@ public final class CredentialService {
     }
 
     private static ProxyFailure storeFailure(Throwable cause) {
-        LOG.warnf("session store error: %s", cause.getMessage());
+        WARNINGS.warn("session store error: " + cause.getMessage());
         return new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store error");
     }
 

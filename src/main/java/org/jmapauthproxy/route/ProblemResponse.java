@@ -7,8 +7,13 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.http.HttpClosedException;
 import org.jboss.logging.Logger;
+import org.jmapauthproxy.exchange.FoldedWarnings;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
+
+import java.io.IOException;
+import java.time.Duration;
 
 /**
  * The one failure handler: turns a {@link ProxyFailure} (or anything unexpected) into an
@@ -18,6 +23,8 @@ import org.jmapauthproxy.route.ProxyFailure.Reason;
 public final class ProblemResponse implements Handler<RoutingContext> {
 
     private static final Logger LOG = Logger.getLogger(ProblemResponse.class);
+    /** During an outage every request fails alike: one line per cause, then a count per interval. */
+    private static final FoldedWarnings WARNINGS = FoldedWarnings.every(Duration.ofSeconds(10), LOG);
 
     static final String CHALLENGE = "Bearer realm=\"jmap\"";
     static final String INVALID_TOKEN_CHALLENGE = "Bearer realm=\"jmap\", error=\"invalid_token\"";
@@ -28,7 +35,12 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         ProxyFailure failure = cause instanceof ProxyFailure f ? f
                 : new ProxyFailure(Reason.INTERNAL, "unexpected error");
         if (!(cause instanceof ProxyFailure)) {
-            LOG.error("unexpected failure while proxying", cause);
+            if (clientSide(ctx, cause)) {
+                // What a client does (leaving, sending what Vert.x refuses) is never an ERROR line.
+                LOG.debugf("exchange ended by the client side: %s", cause == null ? ctx.statusCode() : cause.toString());
+            } else {
+                LOG.error("unexpected failure while proxying", cause);
+            }
         }
         RequestState state = ctx.get(RequestState.KEY);
         if (state != null) {
@@ -42,8 +54,8 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (failure.status() >= 500 && cause instanceof ProxyFailure && failure.reason() != Reason.SHUTTING_DOWN) {
             // Operators need the cause of a 5xx; it comes from Netty or Redis and names hosts and
             // ports, never a token or a credential.
-            LOG.warnf("request %s: %s (%s)", state == null ? "-" : state.requestId(), failure.reason().label(),
-                    failure.getCause() == null ? failure.getMessage() : failure.getCause().toString());
+            WARNINGS.warn("request " + (state == null ? "-" : state.requestId()) + ": ", failure.reason().label()
+                    + " (" + (failure.getCause() == null ? failure.getMessage() : failure.getCause().toString()) + ")");
         }
         if (response.headWritten()) {
             // Too late for a status: the only honest signal left is an aborted connection.
@@ -99,5 +111,17 @@ public final class ProblemResponse implements Handler<RoutingContext> {
             problem.put("requestId", requestId);
         }
         return problem.toBuffer();
+    }
+
+    /**
+     * Failures that come from the client's side of the exchange rather than from a proxy bug: the
+     * connection closed or broke under it, or Vert.x refused the request with a 4xx of its own.
+     */
+    private static boolean clientSide(RoutingContext ctx, Throwable cause) {
+        if (cause == null) {
+            return ctx.statusCode() < 500;
+        }
+        return ctx.response().closed() || cause instanceof HttpClosedException || cause instanceof IOException
+                || cause.getCause() instanceof IOException;
     }
 }

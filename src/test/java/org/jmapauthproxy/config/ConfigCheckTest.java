@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,22 +28,32 @@ class ConfigCheckTest {
 
     static final String GOOD_SECRET = "s".repeat(64);
     static final String GOOD_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    static final Optional<String> REDIS = Optional.of("redis://127.0.0.1:6379");
 
     @Test
     void completeConfigurationHasNoProblem() {
         assertEquals(List.of(), ConfigCheck.problems(config(Map.of(
                 "authproxy.jwt.secret", GOOD_SECRET,
                 "authproxy.credentials.key", GOOD_KEY,
-                "authproxy.origin.url", "http://127.0.0.1:8008"))));
+                "authproxy.origin.url", "http://127.0.0.1:8008")), REDIS));
     }
 
     @Test
-    void everyMissingSecretAndTheOriginAreListedTogether() {
-        List<String> problems = ConfigCheck.problems(config(Map.of()));
-        assertEquals(3, problems.size(), problems.toString());
-        assertTrue(problems.get(0).startsWith("authproxy.jwt.secret is missing"));
-        assertTrue(problems.get(1).startsWith("authproxy.credentials.key is missing"));
-        assertTrue(problems.get(2).startsWith("authproxy.origin.url is missing"));
+    void everyMissingSecretTheOriginAndTheStoreAreListedTogether() {
+        List<String> problems = ConfigCheck.problems(config(Map.of()), Optional.empty());
+        assertEquals(4, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("quarkus.redis.hosts is not set"));
+        assertTrue(problems.get(1).startsWith("authproxy.jwt.secret is missing"));
+        assertTrue(problems.get(2).startsWith("authproxy.credentials.key is missing"));
+        assertTrue(problems.get(3).startsWith("authproxy.origin.url is missing"));
+    }
+
+    @Test
+    void blankRedisHostsIsAProblemLikeAMissingOne() {
+        Map<String, String> complete = Map.of("authproxy.jwt.secret", GOOD_SECRET,
+                "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://127.0.0.1:8008");
+        assertEquals(List.of("quarkus.redis.hosts is not set (the session store, e.g. redis://redis:6379)"),
+                ConfigCheck.problems(config(complete), Optional.of("  ")));
     }
 
     @Test
@@ -55,7 +66,7 @@ class ConfigCheckTest {
                 "authproxy.origin.url", "ftp://cyrus",
                 "authproxy.origin.auth", "cyrus-jwt",
                 "authproxy.origin.jwt-key-file", "/nonexistent/key.pem",
-                "authproxy.credentials.encryption", "rot13"))));
+                "authproxy.credentials.encryption", "rot13")), REDIS));
         String message = failure.getMessage();
         for (String expected : List.of("authproxy.jwt.secret is 17 bytes", "authproxy.credentials.encryption must be",
                 "authproxy.origin.url must be an absolute http(s) URL", "authproxy.origin.jwt-key-file cannot be used")) {
@@ -70,7 +81,7 @@ class ConfigCheckTest {
                 "authproxy.jwt.secret", GOOD_SECRET,
                 "authproxy.credentials.key", "bm90LTMyLWJ5dGVz",
                 "authproxy.credentials.previous-keys", GOOD_KEY + ",%%%",
-                "authproxy.origin.url", "http://cyrus:8008")));
+                "authproxy.origin.url", "http://cyrus:8008")), REDIS);
         assertEquals(List.of("authproxy.credentials.key is not base64 of exactly 32 bytes",
                 "authproxy.credentials.previous-keys[1] is not base64 of exactly 32 bytes"), problems);
     }
@@ -79,12 +90,12 @@ class ConfigCheckTest {
     void shortSecretPassesOnlyWhenAllowedAndPublicKeyAlgorithmsNeedAKey() {
         assertEquals(List.of(), ConfigCheck.problems(config(Map.of(
                 "authproxy.jwt.secret", "short", "authproxy.jwt.allow-short-secret", "true",
-                "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://cyrus:8008"))));
+                "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://cyrus:8008")), REDIS));
         assertEquals(List.of("authproxy.jwt.public-key is missing (RS256 needs it)"), ConfigCheck.problems(config(Map.of(
                 "authproxy.jwt.algorithm", "RS256",
-                "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://cyrus:8008"))));
+                "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://cyrus:8008")), REDIS));
         assertEquals(List.of(), ConfigCheck.problems(config(Map.of(
                 "authproxy.jwt.secret", GOOD_SECRET, "authproxy.credentials.encryption", "none",
-                "authproxy.origin.url", "https://cyrus/base"))));
+                "authproxy.origin.url", "https://cyrus/base")), REDIS));
     }
 }
