@@ -10,12 +10,14 @@ import org.jmapauthproxy.config.ProxyConfig;
 import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jboss.logging.Logger;
+import org.jose4j.jwt.consumer.ErrorCodes;
+import org.jose4j.jwt.consumer.InvalidJwtException;
+import org.jose4j.lang.InvalidAlgorithmException;
+import org.jose4j.lang.InvalidKeyException;
 
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -34,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class TokenVerifier {
 
     private static final Logger LOG = Logger.getLogger(TokenVerifier.class);
+    private static final String MALFORMED = "malformed token";
 
     private final DefaultJWTParser parser;
     private final String sessionClaim;
@@ -74,8 +77,9 @@ public final class TokenVerifier {
         // stop requiring it (exp is still required and enforced).
         info.setMaxTimeToLiveSecs(0L);
         info.setRequireNamedPrincipal(false);
-        Set<String> required = new HashSet<>(List.of(config.sessionClaim(), "exp"));
-        info.setRequiredClaims(required);
+        // The session claim is checked after parsing, where its absence can be told apart from other
+        // failures; SmallRye's own required-claims check reports no error code.
+        info.setRequiredClaims(Set.of("exp"));
         config.issuer().ifPresent(info::setIssuedBy);
         config.audience().ifPresent(aud -> info.setExpectedAudience(Set.copyOf(aud)));
         return info;
@@ -83,7 +87,8 @@ public final class TokenVerifier {
 
     /**
      * @return the verified session
-     * @throws ProxyFailure {@link Reason#INVALID_TOKEN} for any token that does not verify
+     * @throws ProxyFailure {@link Reason#INVALID_TOKEN} for any token that does not verify, with a detail
+     *                      naming the check it failed (never the token or a claim's value)
      */
     public SessionToken verify(String compactJwt) {
         long now = clock.millis() / 1000;
@@ -105,17 +110,70 @@ public final class TokenVerifier {
         try {
             jwt = parser.parse(compactJwt);
         } catch (ParseException e) {
-            // The cause says which check failed (signature, exp, nbf, iss...); it never contains the token.
-            Throwable root = e.getCause() == null ? e : e.getCause();
-            LOG.debugf("token rejected: %s", root.getMessage());
-            throw new ProxyFailure(Reason.INVALID_TOKEN, "token rejected");
+            throw rejected(failedCheck(e));
         }
         Object sid = jwt.getClaim(sessionClaim);
+        if (sid == null) {
+            throw rejected("missing claim " + sessionClaim);
+        }
         String sessionId = sid instanceof JsonString js ? js.getString() : sid instanceof String s ? s : null;
-        if (sessionId == null || sessionId.isEmpty()) {
-            throw new ProxyFailure(Reason.INVALID_TOKEN, "session claim missing or not a string");
+        if (sessionId == null) {
+            throw rejected("claim " + sessionClaim + " is not a string");
+        }
+        if (sessionId.isEmpty()) {
+            throw rejected("missing claim " + sessionClaim);
         }
         return new SessionToken(sessionId, jwt.getSubject(), jwt.getExpirationTime());
+    }
+
+    private static ProxyFailure rejected(String detail) {
+        LOG.debugf("token rejected: %s", detail);
+        return new ProxyFailure(Reason.INVALID_TOKEN, detail);
+    }
+
+    /**
+     * Which check a token failed, as a fixed phrase. jose4j's exception messages quote the claims JSON
+     * (session id, subject) and sometimes the whole token, so only its error codes and exception types
+     * are read here, and no message of it is ever logged.
+     */
+    private static String failedCheck(Throwable failure) {
+        InvalidJwtException invalid = null;
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 16; t = t.getCause(), depth++) {
+            if (t instanceof InvalidAlgorithmException) {
+                return "algorithm not accepted";
+            }
+            if (t instanceof InvalidKeyException) {
+                // The configured key, not the token, is at fault (ConfigCheck normally stops this at start).
+                return "verification key not usable";
+            }
+            if (invalid == null && t instanceof InvalidJwtException found) {
+                invalid = found;
+            }
+        }
+        if (invalid == null) {
+            return MALFORMED;
+        }
+        // jose4j checks the signature before any claim, so claims are only named for authentic tokens.
+        if (invalid.hasErrorCode(ErrorCodes.SIGNATURE_INVALID) || invalid.hasErrorCode(ErrorCodes.SIGNATURE_MISSING)) {
+            return "bad signature";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.EXPIRATION_MISSING)) {
+            return "missing claim exp";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.EXPIRED)) {
+            return "token expired";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.NOT_YET_VALID)) {
+            return "token not yet valid (nbf)";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.ISSUER_MISSING) || invalid.hasErrorCode(ErrorCodes.ISSUER_INVALID)) {
+            return "issuer not accepted";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.AUDIENCE_MISSING) || invalid.hasErrorCode(ErrorCodes.AUDIENCE_INVALID)) {
+            return "audience not accepted";
+        }
+        return MALFORMED;
     }
 
     private void remember(String compactJwt, SessionToken token, long now) {
