@@ -16,13 +16,20 @@ public final class TokenExtractor {
     private static final String BEARER = "bearer ";
 
     private final String cookieName;
+    private final String missingDetail;
 
     public TokenExtractor(String cookieName) {
         this.cookieName = cookieName;
+        this.missingDetail = "no session token: send Authorization: Bearer <token> or the cookie named " + cookieName;
     }
 
     public String cookieName() {
         return cookieName;
+    }
+
+    /** The problem detail for {@link Missing}: where the proxy looked, so a client can tell what to send. */
+    public String missingDetail() {
+        return missingDetail;
     }
 
     /** Outcome of looking for a token. */

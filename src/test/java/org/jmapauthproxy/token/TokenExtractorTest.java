@@ -52,6 +52,12 @@ class TokenExtractorTest {
         assertInstanceOf(TokenExtractor.Malformed.class, extractor.find(null, List.of("Authorization=" + b64("a.b"))));
     }
 
+    @Test
+    void missingDetailNamesTheHeaderAndTheConfiguredCookie() {
+        assertEquals("no session token: send Authorization: Bearer <token> or the cookie named jmap_session",
+                new TokenExtractor("jmap_session").missingDetail());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"x", "abcde", "\"abcde\"", "eyJhbGciOiJIUzUxMiJ9.", "=", "a===="})
     void cookieValueOneCharPastAMultipleOfFourIsMalformedNotACrash(String value) {
