@@ -17,9 +17,15 @@ import org.jose4j.lang.InvalidKeyException;
 
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Verifies session tokens with SmallRye JWT (jose4j underneath) and turns them into a
@@ -32,28 +38,111 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A verified token is remembered by its exact string (bounded), because a webmail client sends the
  * same token on every request and an HMAC/RSA check per request is wasted work; expiry is checked
  * again on every use, so a cached token never outlives its {@code exp}.
+ *
+ * <p>When {@code authproxy.jwt.public-key} is an http: or https: URL, the key is fetched here, at
+ * start-up, and a start that cannot fetch it fails. A daemon thread fetches it again every
+ * {@link #KEY_REFRESH}; a new key replaces the parser (and empties the cache), a failed fetch keeps
+ * the key in use. SmallRye would otherwise fetch it lazily on the first token, under a lock, on the
+ * event loop. {@link #close()} stops the refresh.
  */
-public final class TokenVerifier {
+public final class TokenVerifier implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(TokenVerifier.class);
     private static final String MALFORMED = "malformed token";
 
-    private final DefaultJWTParser parser;
+    /** How often a key published at a URL is fetched again. */
+    public static final Duration KEY_REFRESH = Duration.ofMinutes(10);
+
+    private final ProxyConfig.Jwt config;
     private final String sessionClaim;
     private final long leewaySeconds;
     private final int cacheSize;
     private final Clock clock;
     private final ConcurrentHashMap<String, SessionToken> verified = new ConcurrentHashMap<>();
+    private final PublicKeyEndpoint keyEndpoint;
+    private final ScheduledExecutorService keyRefresh;
+    // Written at construction, then only by the refresh thread.
+    private String keyContent;
+    private volatile DefaultJWTParser parser;
 
+    /**
+     * @throws IllegalStateException when the key is published at a URL and cannot be fetched
+     */
     public TokenVerifier(ProxyConfig.Jwt config, Clock clock) {
+        this(config, clock, KEY_REFRESH);
+    }
+
+    TokenVerifier(ProxyConfig.Jwt config, Clock clock, Duration keyRefreshInterval) {
+        this.config = config;
         this.sessionClaim = config.sessionClaim();
         this.leewaySeconds = config.leeway().toSeconds();
         this.cacheSize = config.cacheSize();
         this.clock = clock;
-        this.parser = new DefaultJWTParser(contextInfo(config));
+        String location = config.publicKey().map(String::trim).orElse("");
+        if (!isHmac(config) && PublicKeyEndpoint.isUrl(location)) {
+            this.keyEndpoint = new PublicKeyEndpoint(URI.create(location), SignatureAlgorithm.fromAlgorithm(config.algorithm()));
+            this.keyContent = fetchAtStart(keyEndpoint);
+            this.parser = new DefaultJWTParser(contextInfo(config, keyContent));
+            this.keyRefresh = Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "jwt-key-refresh");
+                thread.setDaemon(true);
+                return thread;
+            });
+            long millis = keyRefreshInterval.toMillis();
+            keyRefresh.scheduleWithFixedDelay(this::refreshKey, millis, millis, TimeUnit.MILLISECONDS);
+        } else {
+            this.keyEndpoint = null;
+            this.keyRefresh = null;
+            this.parser = new DefaultJWTParser(contextInfo(config, null));
+        }
     }
 
-    private static JWTAuthContextInfo contextInfo(ProxyConfig.Jwt config) {
+    private static boolean isHmac(ProxyConfig.Jwt config) {
+        return SignatureAlgorithm.fromAlgorithm(config.algorithm()) == SignatureAlgorithm.HS512;
+    }
+
+    private static String fetchAtStart(PublicKeyEndpoint endpoint) {
+        try {
+            return endpoint.fetch();
+        } catch (IOException e) {
+            throw new IllegalStateException("authproxy.jwt.public-key: cannot fetch the key from host "
+                    + endpoint.host() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("authproxy.jwt.public-key: interrupted fetching the key from host "
+                    + endpoint.host());
+        }
+    }
+
+    private void refreshKey() {
+        try {
+            String content = keyEndpoint.fetch();
+            if (!content.equals(keyContent)) {
+                keyContent = content;
+                parser = new DefaultJWTParser(contextInfo(config, content));
+                // After the swap, so a token verified under the old key cannot stay behind (see verify).
+                verified.clear();
+                LOG.infof("authproxy.jwt.public-key: new key from host %s", keyEndpoint.host());
+            }
+        } catch (IOException | RuntimeException e) {
+            // A task that throws is never run again, so every failure is caught and the old key kept.
+            LOG.warnf("authproxy.jwt.public-key: refreshing the key from host %s failed (%s); keeping the key in use",
+                    keyEndpoint.host(), e instanceof IOException ? e.getMessage() : e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops refreshing a key published at a URL; verification goes on with the last key. */
+    @Override
+    public void close() {
+        if (keyRefresh != null) {
+            keyRefresh.shutdownNow();
+        }
+    }
+
+    /** @param fetchedKey key content fetched from the configured URL, or {@code null} to use the setting as is */
+    private static JWTAuthContextInfo contextInfo(ProxyConfig.Jwt config, String fetchedKey) {
         JWTAuthContextInfo info = new JWTAuthContextInfo();
         SignatureAlgorithm algorithm = SignatureAlgorithm.fromAlgorithm(config.algorithm());
         info.setSignatureAlgorithm(Set.of(algorithm));
@@ -63,8 +152,8 @@ public final class TokenVerifier {
             // jose4j refuses HS512 keys under 64 bytes; ConfigCheck only lets them through when allowed.
             info.setRelaxVerificationKeyValidation(config.allowShortSecret());
         } else {
-            String key = config.publicKey().orElseThrow().trim();
-            if (key.startsWith("-----BEGIN") || key.startsWith("{")) {
+            String key = fetchedKey != null ? fetchedKey : config.publicKey().orElseThrow().trim();
+            if (fetchedKey != null || key.startsWith("-----BEGIN") || key.startsWith("{")) {
                 info.setPublicKeyContent(key);
             } else {
                 info.setPublicKeyLocation(key);
@@ -100,12 +189,17 @@ public final class TokenVerifier {
             verified.remove(compactJwt);
             throw new ProxyFailure(Reason.INVALID_TOKEN, "token expired");
         }
-        SessionToken token = parse(compactJwt);
+        DefaultJWTParser used = parser;
+        SessionToken token = parse(used, compactJwt);
         remember(compactJwt, token, now);
+        if (parser != used) {
+            // The key changed while this token was checked: do not keep what the old key vouched for.
+            verified.remove(compactJwt, token);
+        }
         return token;
     }
 
-    private SessionToken parse(String compactJwt) {
+    private SessionToken parse(DefaultJWTParser parser, String compactJwt) {
         JsonWebToken jwt;
         try {
             jwt = parser.parse(compactJwt);

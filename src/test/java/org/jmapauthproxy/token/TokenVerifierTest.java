@@ -1,7 +1,6 @@
 package org.jmapauthproxy.token;
 
 import org.jmapauthproxy.route.ProxyFailure;
-import org.jboss.logmanager.ExtLogRecord;
 import org.jmapauthproxy.support.Jwts;
 import org.junit.jupiter.api.Test;
 
@@ -11,14 +10,8 @@ import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.SimpleFormatter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -207,47 +200,6 @@ class TokenVerifierTest {
         }
         for (String line : seen) {
             assertFalse(line.contains(sid) || line.contains(sub), line);
-        }
-    }
-
-    /** Every record logged through the root logger, at every level, while open. */
-    private static final class LogCapture extends Handler implements AutoCloseable {
-        private final java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
-        private final Level previous = root.getLevel();
-        private final List<String> lines = new CopyOnWriteArrayList<>();
-        private final SimpleFormatter formatter = new SimpleFormatter();
-
-        LogCapture() {
-            setLevel(Level.ALL);
-            root.setLevel(Level.ALL);
-            root.addHandler(this);
-        }
-
-        List<String> lines() {
-            return lines;
-        }
-
-        @Override
-        public void publish(LogRecord record) {
-            StringBuilder line = new StringBuilder(String.valueOf(record.getMessage()));
-            line.append(' ').append(record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : formatter.formatMessage(record));
-            if (record.getParameters() != null) {
-                line.append(' ').append(Arrays.toString(record.getParameters()));
-            }
-            for (Throwable t = record.getThrown(); t != null; t = t.getCause()) {
-                line.append(' ').append(t);
-            }
-            lines.add(line.toString());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            root.removeHandler(this);
-            root.setLevel(previous);
         }
     }
 }
