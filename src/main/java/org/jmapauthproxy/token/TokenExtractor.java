@@ -16,13 +16,20 @@ public final class TokenExtractor {
     private static final String BEARER = "bearer ";
 
     private final String cookieName;
+    private final String missingDetail;
 
     public TokenExtractor(String cookieName) {
         this.cookieName = cookieName;
+        this.missingDetail = "no session token: send Authorization: Bearer <token> or the cookie named " + cookieName;
     }
 
     public String cookieName() {
         return cookieName;
+    }
+
+    /** The problem detail for {@link Missing}: where the proxy looked, so a client can tell what to send. */
+    public String missingDetail() {
+        return missingDetail;
     }
 
     /** Outcome of looking for a token. */
@@ -129,9 +136,13 @@ public final class TokenExtractor {
         if (isCompactJwt(value)) {
             return value;
         }
+        String padded = padded(value);
+        if (padded == null) {
+            return null;
+        }
         byte[] decoded;
         try {
-            decoded = Base64.getDecoder().decode(padded(value));
+            decoded = Base64.getDecoder().decode(padded);
         } catch (IllegalArgumentException notBase64) {
             return null;
         }
@@ -139,9 +150,17 @@ public final class TokenExtractor {
         return isCompactJwt(inner) ? inner : null;
     }
 
-    private static String padded(String base64) {
-        int rem = base64.length() % 4;
-        return rem == 0 ? base64 : base64 + "==".substring(0, 4 - rem);
+    /**
+     * {@code base64} with its padding restored, or {@code null} when no padding could make it valid:
+     * one character past a multiple of four carries only 6 bits, less than a byte (RFC 4648 §4).
+     */
+    static String padded(String base64) {
+        return switch (base64.length() % 4) {
+            case 0 -> base64;
+            case 2 -> base64 + "==";
+            case 3 -> base64 + "=";
+            default -> null;
+        };
     }
 
     private static String unquote(String s) {

@@ -10,14 +10,22 @@ import org.jmapauthproxy.config.ProxyConfig;
 import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jboss.logging.Logger;
+import org.jose4j.jwt.consumer.ErrorCodes;
+import org.jose4j.jwt.consumer.InvalidJwtException;
+import org.jose4j.lang.InvalidAlgorithmException;
+import org.jose4j.lang.InvalidKeyException;
 
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.net.URI;
 import java.time.Clock;
-import java.util.HashSet;
-import java.util.List;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Verifies session tokens with SmallRye JWT (jose4j underneath) and turns them into a
@@ -30,27 +38,111 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A verified token is remembered by its exact string (bounded), because a webmail client sends the
  * same token on every request and an HMAC/RSA check per request is wasted work; expiry is checked
  * again on every use, so a cached token never outlives its {@code exp}.
+ *
+ * <p>When {@code authproxy.jwt.public-key} is an http: or https: URL, the key is fetched here, at
+ * start-up, and a start that cannot fetch it fails. A daemon thread fetches it again every
+ * {@link #KEY_REFRESH}; a new key replaces the parser (and empties the cache), a failed fetch keeps
+ * the key in use. SmallRye would otherwise fetch it lazily on the first token, under a lock, on the
+ * event loop. {@link #close()} stops the refresh.
  */
-public final class TokenVerifier {
+public final class TokenVerifier implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(TokenVerifier.class);
+    private static final String MALFORMED = "malformed token";
 
-    private final DefaultJWTParser parser;
+    /** How often a key published at a URL is fetched again. */
+    public static final Duration KEY_REFRESH = Duration.ofMinutes(10);
+
+    private final ProxyConfig.Jwt config;
     private final String sessionClaim;
     private final long leewaySeconds;
     private final int cacheSize;
     private final Clock clock;
     private final ConcurrentHashMap<String, SessionToken> verified = new ConcurrentHashMap<>();
+    private final PublicKeyEndpoint keyEndpoint;
+    private final ScheduledExecutorService keyRefresh;
+    // Written at construction, then only by the refresh thread.
+    private String keyContent;
+    private volatile DefaultJWTParser parser;
 
+    /**
+     * @throws IllegalStateException when the key is published at a URL and cannot be fetched
+     */
     public TokenVerifier(ProxyConfig.Jwt config, Clock clock) {
+        this(config, clock, KEY_REFRESH);
+    }
+
+    TokenVerifier(ProxyConfig.Jwt config, Clock clock, Duration keyRefreshInterval) {
+        this.config = config;
         this.sessionClaim = config.sessionClaim();
         this.leewaySeconds = config.leeway().toSeconds();
         this.cacheSize = config.cacheSize();
         this.clock = clock;
-        this.parser = new DefaultJWTParser(contextInfo(config));
+        String location = config.publicKey().map(String::trim).orElse("");
+        if (!isHmac(config) && PublicKeyEndpoint.isUrl(location)) {
+            this.keyEndpoint = new PublicKeyEndpoint(URI.create(location), SignatureAlgorithm.fromAlgorithm(config.algorithm()));
+            this.keyContent = fetchAtStart(keyEndpoint);
+            this.parser = new DefaultJWTParser(contextInfo(config, keyContent));
+            this.keyRefresh = Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "jwt-key-refresh");
+                thread.setDaemon(true);
+                return thread;
+            });
+            long millis = keyRefreshInterval.toMillis();
+            keyRefresh.scheduleWithFixedDelay(this::refreshKey, millis, millis, TimeUnit.MILLISECONDS);
+        } else {
+            this.keyEndpoint = null;
+            this.keyRefresh = null;
+            this.parser = new DefaultJWTParser(contextInfo(config, null));
+        }
     }
 
-    private static JWTAuthContextInfo contextInfo(ProxyConfig.Jwt config) {
+    private static boolean isHmac(ProxyConfig.Jwt config) {
+        return SignatureAlgorithm.fromAlgorithm(config.algorithm()) == SignatureAlgorithm.HS512;
+    }
+
+    private static String fetchAtStart(PublicKeyEndpoint endpoint) {
+        try {
+            return endpoint.fetch();
+        } catch (IOException e) {
+            throw new IllegalStateException("authproxy.jwt.public-key: cannot fetch the key from host "
+                    + endpoint.host() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("authproxy.jwt.public-key: interrupted fetching the key from host "
+                    + endpoint.host());
+        }
+    }
+
+    private void refreshKey() {
+        try {
+            String content = keyEndpoint.fetch();
+            if (!content.equals(keyContent)) {
+                keyContent = content;
+                parser = new DefaultJWTParser(contextInfo(config, content));
+                // After the swap, so a token verified under the old key cannot stay behind (see verify).
+                verified.clear();
+                LOG.infof("authproxy.jwt.public-key: new key from host %s", keyEndpoint.host());
+            }
+        } catch (IOException | RuntimeException e) {
+            // A task that throws is never run again, so every failure is caught and the old key kept.
+            LOG.warnf("authproxy.jwt.public-key: refreshing the key from host %s failed (%s); keeping the key in use",
+                    keyEndpoint.host(), e instanceof IOException ? e.getMessage() : e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops refreshing a key published at a URL; verification goes on with the last key. */
+    @Override
+    public void close() {
+        if (keyRefresh != null) {
+            keyRefresh.shutdownNow();
+        }
+    }
+
+    /** @param fetchedKey key content fetched from the configured URL, or {@code null} to use the setting as is */
+    private static JWTAuthContextInfo contextInfo(ProxyConfig.Jwt config, String fetchedKey) {
         JWTAuthContextInfo info = new JWTAuthContextInfo();
         SignatureAlgorithm algorithm = SignatureAlgorithm.fromAlgorithm(config.algorithm());
         info.setSignatureAlgorithm(Set.of(algorithm));
@@ -60,8 +152,8 @@ public final class TokenVerifier {
             // jose4j refuses HS512 keys under 64 bytes; ConfigCheck only lets them through when allowed.
             info.setRelaxVerificationKeyValidation(config.allowShortSecret());
         } else {
-            String key = config.publicKey().orElseThrow().trim();
-            if (key.startsWith("-----BEGIN") || key.startsWith("{")) {
+            String key = fetchedKey != null ? fetchedKey : config.publicKey().orElseThrow().trim();
+            if (fetchedKey != null || key.startsWith("-----BEGIN") || key.startsWith("{")) {
                 info.setPublicKeyContent(key);
             } else {
                 info.setPublicKeyLocation(key);
@@ -74,8 +166,9 @@ public final class TokenVerifier {
         // stop requiring it (exp is still required and enforced).
         info.setMaxTimeToLiveSecs(0L);
         info.setRequireNamedPrincipal(false);
-        Set<String> required = new HashSet<>(List.of(config.sessionClaim(), "exp"));
-        info.setRequiredClaims(required);
+        // The session claim is checked after parsing, where its absence can be told apart from other
+        // failures; SmallRye's own required-claims check reports no error code.
+        info.setRequiredClaims(Set.of("exp"));
         config.issuer().ifPresent(info::setIssuedBy);
         config.audience().ifPresent(aud -> info.setExpectedAudience(Set.copyOf(aud)));
         return info;
@@ -83,7 +176,8 @@ public final class TokenVerifier {
 
     /**
      * @return the verified session
-     * @throws ProxyFailure {@link Reason#INVALID_TOKEN} for any token that does not verify
+     * @throws ProxyFailure {@link Reason#INVALID_TOKEN} for any token that does not verify, with a detail
+     *                      naming the check it failed (never the token or a claim's value)
      */
     public SessionToken verify(String compactJwt) {
         long now = clock.millis() / 1000;
@@ -95,27 +189,85 @@ public final class TokenVerifier {
             verified.remove(compactJwt);
             throw new ProxyFailure(Reason.INVALID_TOKEN, "token expired");
         }
-        SessionToken token = parse(compactJwt);
+        DefaultJWTParser used = parser;
+        SessionToken token = parse(used, compactJwt);
         remember(compactJwt, token, now);
+        if (parser != used) {
+            // The key changed while this token was checked: do not keep what the old key vouched for.
+            verified.remove(compactJwt, token);
+        }
         return token;
     }
 
-    private SessionToken parse(String compactJwt) {
+    private SessionToken parse(DefaultJWTParser parser, String compactJwt) {
         JsonWebToken jwt;
         try {
             jwt = parser.parse(compactJwt);
         } catch (ParseException e) {
-            // The cause says which check failed (signature, exp, nbf, iss...); it never contains the token.
-            Throwable root = e.getCause() == null ? e : e.getCause();
-            LOG.debugf("token rejected: %s", root.getMessage());
-            throw new ProxyFailure(Reason.INVALID_TOKEN, "token rejected");
+            throw rejected(failedCheck(e));
         }
         Object sid = jwt.getClaim(sessionClaim);
+        if (sid == null) {
+            throw rejected("missing claim " + sessionClaim);
+        }
         String sessionId = sid instanceof JsonString js ? js.getString() : sid instanceof String s ? s : null;
-        if (sessionId == null || sessionId.isEmpty()) {
-            throw new ProxyFailure(Reason.INVALID_TOKEN, "session claim missing or not a string");
+        if (sessionId == null) {
+            throw rejected("claim " + sessionClaim + " is not a string");
+        }
+        if (sessionId.isEmpty()) {
+            throw rejected("missing claim " + sessionClaim);
         }
         return new SessionToken(sessionId, jwt.getSubject(), jwt.getExpirationTime());
+    }
+
+    private static ProxyFailure rejected(String detail) {
+        LOG.debugf("token rejected: %s", detail);
+        return new ProxyFailure(Reason.INVALID_TOKEN, detail);
+    }
+
+    /**
+     * Which check a token failed, as a fixed phrase. jose4j's exception messages quote the claims JSON
+     * (session id, subject) and sometimes the whole token, so only its error codes and exception types
+     * are read here, and no message of it is ever logged.
+     */
+    private static String failedCheck(Throwable failure) {
+        InvalidJwtException invalid = null;
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 16; t = t.getCause(), depth++) {
+            if (t instanceof InvalidAlgorithmException) {
+                return "algorithm not accepted";
+            }
+            if (t instanceof InvalidKeyException) {
+                // The configured key, not the token, is at fault (ConfigCheck normally stops this at start).
+                return "verification key not usable";
+            }
+            if (invalid == null && t instanceof InvalidJwtException found) {
+                invalid = found;
+            }
+        }
+        if (invalid == null) {
+            return MALFORMED;
+        }
+        // jose4j checks the signature before any claim, so claims are only named for authentic tokens.
+        if (invalid.hasErrorCode(ErrorCodes.SIGNATURE_INVALID) || invalid.hasErrorCode(ErrorCodes.SIGNATURE_MISSING)) {
+            return "bad signature";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.EXPIRATION_MISSING)) {
+            return "missing claim exp";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.EXPIRED)) {
+            return "token expired";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.NOT_YET_VALID)) {
+            return "token not yet valid (nbf)";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.ISSUER_MISSING) || invalid.hasErrorCode(ErrorCodes.ISSUER_INVALID)) {
+            return "issuer not accepted";
+        }
+        if (invalid.hasErrorCode(ErrorCodes.AUDIENCE_MISSING) || invalid.hasErrorCode(ErrorCodes.AUDIENCE_INVALID)) {
+            return "audience not accepted";
+        }
+        return MALFORMED;
     }
 
     private void remember(String compactJwt, SessionToken token, long now) {

@@ -3,6 +3,7 @@ package org.jmapauthproxy.token;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -49,6 +50,18 @@ class TokenExtractorTest {
         assertInstanceOf(TokenExtractor.Malformed.class, extractor.find(null, List.of("Authorization=%%%")));
         assertInstanceOf(TokenExtractor.Malformed.class, extractor.find("Bearer not-a-jwt", List.of()));
         assertInstanceOf(TokenExtractor.Malformed.class, extractor.find(null, List.of("Authorization=" + b64("a.b"))));
+    }
+
+    @Test
+    void missingDetailNamesTheHeaderAndTheConfiguredCookie() {
+        assertEquals("no session token: send Authorization: Bearer <token> or the cookie named jmap_session",
+                new TokenExtractor("jmap_session").missingDetail());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x", "abcde", "\"abcde\"", "eyJhbGciOiJIUzUxMiJ9.", "=", "a===="})
+    void cookieValueOneCharPastAMultipleOfFourIsMalformedNotACrash(String value) {
+        assertInstanceOf(TokenExtractor.Malformed.class, extractor.find(null, List.of("Authorization=" + value)));
     }
 
     @ParameterizedTest

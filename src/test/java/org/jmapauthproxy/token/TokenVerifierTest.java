@@ -9,10 +9,14 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.jmapauthproxy.support.Jwts.claims;
 import static org.jmapauthproxy.support.Jwts.hs512;
 
@@ -21,9 +25,14 @@ class TokenVerifierTest {
     static final String SECRET = JwtSettings.SECRET;
     final TokenVerifier verifier = new TokenVerifier(JwtSettings.hs512(), Clock.systemUTC());
 
-    private void rejected(String token) {
+    private void rejected(String token, String detail) {
+        rejected(verifier, token, detail);
+    }
+
+    private static void rejected(TokenVerifier verifier, String token, String detail) {
         ProxyFailure failure = assertThrows(ProxyFailure.class, () -> verifier.verify(token));
         assertEquals(ProxyFailure.Reason.INVALID_TOKEN, failure.reason());
+        assertEquals(detail, failure.getMessage());
     }
 
     @Test
@@ -42,7 +51,7 @@ class TokenVerifierTest {
     @Test
     void expiredTokenIsRejectedBeyondLeewayOnly() {
         assertEquals("s-3", verifier.verify(hs512(claims("s-3", -10, null), SECRET)).sessionId());
-        rejected(hs512(claims("s-3", -120, null), SECRET));
+        rejected(hs512(claims("s-3", -120, null), SECRET), "token expired");
     }
 
     @Test
@@ -58,53 +67,75 @@ class TokenVerifierTest {
         assertEquals("s-4", cached.verify(token).sessionId());
         assertEquals(1, cached.cached());
         now.addAndGet(60_000);
-        assertThrows(ProxyFailure.class, () -> cached.verify(token));
+        rejected(cached, token, "token expired");
     }
 
     @Test
-    void missingExpOrSessionClaimIsRejected() {
-        rejected(hs512("{\"sid\":\"s\"}", SECRET));
-        rejected(hs512("{\"exp\":" + (Jwts.now() + 60) + "}", SECRET));
-        rejected(hs512("{\"sid\":42,\"exp\":" + (Jwts.now() + 60) + "}", SECRET));
+    void missingExpIsRejectedNamingExp() {
+        rejected(hs512("{\"sid\":\"s\"}", SECRET), "missing claim exp");
+    }
+
+    @Test
+    void missingOrEmptySessionClaimIsRejectedNamingTheClaim() {
+        rejected(hs512("{\"exp\":" + (Jwts.now() + 60) + "}", SECRET), "missing claim sid");
+        rejected(hs512("{\"sid\":\"\",\"exp\":" + (Jwts.now() + 60) + "}", SECRET), "missing claim sid");
+    }
+
+    @Test
+    void nonStringSessionClaimIsRejected() {
+        rejected(hs512("{\"sid\":42,\"exp\":" + (Jwts.now() + 60) + "}", SECRET), "claim sid is not a string");
     }
 
     @Test
     void notYetValidTokenIsRejected() {
-        rejected(hs512(claims("s", 600, "\"nbf\":" + (Jwts.now() + 300)), SECRET));
+        rejected(hs512(claims("s", 600, "\"nbf\":" + (Jwts.now() + 300)), SECRET), "token not yet valid (nbf)");
         assertEquals("s", verifier.verify(hs512(claims("s", 600, "\"nbf\":" + (Jwts.now() + 5)), SECRET)).sessionId());
     }
 
     @Test
     void wrongSignatureIsRejected() {
-        rejected(hs512(claims("s", 600, null), SECRET.replace('u', 'x')));
+        rejected(hs512(claims("s", 600, null), SECRET.replace('u', 'x')), "bad signature");
+    }
+
+    @Test
+    void badSignatureIsToldBeforeTheClaimsOfTheUnverifiedToken() {
+        rejected(hs512(claims("s", -600, null), SECRET.replace('u', 'x')), "bad signature");
     }
 
     @Test
     void algNoneIsRejected() {
         String header = Base64.getUrlEncoder().withoutPadding().encodeToString("{\"alg\":\"none\"}".getBytes());
         String payload = Base64.getUrlEncoder().withoutPadding().encodeToString(claims("s", 600, null).getBytes());
-        rejected(header + "." + payload + ".");
-        rejected(header + "." + payload + ".c2ln");
+        rejected(header + "." + payload + ".", "algorithm not accepted");
+        rejected(header + "." + payload + ".c2ln", "algorithm not accepted");
     }
 
     @Test
     void otherHmacAlgorithmWithTheSameSecretIsRejected() {
-        rejected(Jwts.hmac("HmacSHA256", "{\"alg\":\"HS256\"}", claims("s", 600, null), SECRET.getBytes(StandardCharsets.UTF_8)));
+        rejected(Jwts.hmac("HmacSHA256", "{\"alg\":\"HS256\"}", claims("s", 600, null), SECRET.getBytes(StandardCharsets.UTF_8)),
+                "algorithm not accepted");
     }
 
     @Test
     void unknownCriticalHeaderIsRejected() {
         rejected(Jwts.hmac("HmacSHA512", "{\"alg\":\"HS512\",\"crit\":[\"x-unknown\"],\"x-unknown\":1}",
-                claims("s", 600, null), SECRET.getBytes(StandardCharsets.UTF_8)));
+                claims("s", 600, null), SECRET.getBytes(StandardCharsets.UTF_8)), "malformed token");
+    }
+
+    @Test
+    void tokenThatIsNotAJwsIsMalformed() {
+        rejected("a.b.c", "malformed token");
+        rejected(Jwts.hmac("HmacSHA512", "{\"alg\":\"HS512\"}", "{not json", SECRET.getBytes(StandardCharsets.UTF_8)), "malformed token");
     }
 
     @Test
     void issuerAndAudienceAreEnforcedWhenConfigured() {
         TokenVerifier strict = new TokenVerifier(JwtSettings.hs512().withIssuerAndAudience("login", "jmap"), Clock.systemUTC());
         assertEquals("s", strict.verify(hs512(claims("s", 600, "\"iss\":\"login\",\"aud\":\"jmap\""), SECRET)).sessionId());
-        assertThrows(ProxyFailure.class, () -> strict.verify(hs512(claims("s", 600, "\"iss\":\"evil\",\"aud\":\"jmap\""), SECRET)));
-        assertThrows(ProxyFailure.class, () -> strict.verify(hs512(claims("s", 600, "\"iss\":\"login\",\"aud\":\"web\""), SECRET)));
-        assertThrows(ProxyFailure.class, () -> strict.verify(hs512(claims("s", 600, null), SECRET)));
+        rejected(strict, hs512(claims("s", 600, "\"iss\":\"evil\",\"aud\":\"jmap\""), SECRET), "issuer not accepted");
+        rejected(strict, hs512(claims("s", 600, "\"iss\":\"login\",\"aud\":\"web\""), SECRET), "audience not accepted");
+        rejected(strict, hs512(claims("s", 600, "\"iss\":\"login\""), SECRET), "audience not accepted");
+        rejected(strict, hs512(claims("s", 600, null), SECRET), "issuer not accepted");
     }
 
     @Test
@@ -113,7 +144,7 @@ class TokenVerifierTest {
         TokenVerifier relaxed = new TokenVerifier(JwtSettings.hs512().withSecret(shortSecret, true), Clock.systemUTC());
         assertEquals("s", relaxed.verify(hs512(claims("s", 600, null), shortSecret)).sessionId());
         TokenVerifier strict = new TokenVerifier(JwtSettings.hs512().withSecret(shortSecret, false), Clock.systemUTC());
-        assertThrows(ProxyFailure.class, () -> strict.verify(hs512(claims("s", 600, null), shortSecret)));
+        rejected(strict, hs512(claims("s", 600, null), shortSecret), "verification key not usable");
     }
 
     @Test
@@ -132,6 +163,43 @@ class TokenVerifierTest {
         assertEquals("rs", rsa.verify(input + "." + url.encodeToString(signature.sign())).sessionId());
         // Algorithm confusion: an HMAC keyed with the public key's bytes must not pass as RS256.
         String confused = Jwts.hmac("HmacSHA256", "{\"alg\":\"HS256\"}", claims("rs", 600, null), pem.getBytes(StandardCharsets.UTF_8));
-        assertThrows(ProxyFailure.class, () -> rsa.verify(confused));
+        rejected(rsa, confused, "algorithm not accepted");
+    }
+
+    @Test
+    void neitherDetailNorAnyLogLineCarriesTheRejectedTokensSessionIdOrSubject() {
+        String sid = "sid-d0e5-not-for-logs";
+        String sub = "sub-7c1b-not-for-logs";
+        long now = Jwts.now();
+        String base = "\"sid\":\"" + sid + "\",\"sub\":\"" + sub + "\"";
+        byte[] key = SECRET.getBytes(StandardCharsets.UTF_8);
+        TokenVerifier strict = new TokenVerifier(JwtSettings.hs512().withIssuerAndAudience("login", "jmap"), Clock.systemUTC());
+        List<String> anywhere = List.of(
+                hs512("{" + base + ",\"exp\":" + (now - 600) + "}", SECRET),
+                hs512("{" + base + ",\"exp\":" + (now + 600) + ",\"nbf\":" + (now + 300) + "}", SECRET),
+                hs512("{" + base + ",\"exp\":" + (now + 600) + "}", SECRET.replace('u', 'x')),
+                hs512("{" + base + "}", SECRET),
+                hs512("{\"sub\":\"" + sub + "\",\"exp\":" + (now + 600) + "}", SECRET),
+                hs512("{" + base + ",\"exp\":\"" + sid + "\"}", SECRET),
+                Jwts.hmac("HmacSHA256", "{\"alg\":\"HS256\"}", "{" + base + ",\"exp\":" + (now + 600) + "}", key),
+                Jwts.hmac("HmacSHA512", "{\"alg\":\"HS512\",\"crit\":[\"" + sid + "\"]}", "{" + base + ",\"exp\":" + (now + 600) + "}", key));
+        List<String> strictOnly = List.of(
+                hs512("{" + base + ",\"exp\":" + (now + 600) + ",\"iss\":\"" + sid + "\",\"aud\":\"jmap\"}", SECRET),
+                hs512("{" + base + ",\"exp\":" + (now + 600) + ",\"iss\":\"login\",\"aud\":\"" + sid + "\"}", SECRET));
+        List<String> seen = new ArrayList<>();
+        try (LogCapture logs = new LogCapture()) {
+            for (String token : anywhere) {
+                seen.add(assertThrows(ProxyFailure.class, () -> verifier.verify(token)).getMessage());
+                seen.add(assertThrows(ProxyFailure.class, () -> strict.verify(token)).getMessage());
+            }
+            for (String token : strictOnly) {
+                seen.add(assertThrows(ProxyFailure.class, () -> strict.verify(token)).getMessage());
+            }
+            seen.addAll(logs.lines());
+            assertTrue(logs.lines().stream().anyMatch(l -> l.contains("token rejected")), "DEBUG lines were not captured: " + logs.lines());
+        }
+        for (String line : seen) {
+            assertFalse(line.contains(sid) || line.contains(sub), line);
+        }
     }
 }
