@@ -259,7 +259,8 @@ public class ProxyBeans {
     Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
         Forwarder forwarder = new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
-                longLived, List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)));
+                longLived, List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)),
+                config.maxUploadSize().asLongValue());
         metrics.originPool("requests", forwarder.requestsInFlight());
         metrics.originPool("streams", forwarder.streamsInFlight());
         return forwarder;

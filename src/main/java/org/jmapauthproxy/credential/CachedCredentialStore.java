@@ -61,8 +61,9 @@ public final class CachedCredentialStore implements CredentialStore {
     }
 
     private void remember(String key, StoredSession value, long startedEpoch) {
-        // Unknown sessions are not remembered: creating one must work on the very next request.
-        if (value == null || !feedConnected || epoch.get() != startedEpoch) {
+        // Unknown sessions are not remembered: creating one must work on the very next request; nor
+        // are values that are no session (malformed or oversized), which only cost memory here.
+        if (value == null || value.malformed() || !feedConnected || epoch.get() != startedEpoch) {
             return;
         }
         if (entries.size() >= maxEntries) {

@@ -104,7 +104,8 @@ public final class CredentialService {
             throw new ProxyFailure(Reason.UNKNOWN_SESSION, "unknown session");
         }
         if (session.malformed()) {
-            throw new ProxyFailure(Reason.BAD_CREDENTIALS, "stored session is not a JSON object");
+            throw new ProxyFailure(Reason.BAD_CREDENTIALS,
+                    "stored session is not a JSON object of at most " + StoredSession.MAX_BYTES + " bytes");
         }
         if (minter != null && session.credentials() == null) {
             String name = session.user();

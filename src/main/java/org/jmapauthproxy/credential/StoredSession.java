@@ -10,14 +10,23 @@ import io.vertx.core.json.JsonObject;
  *
  * @param credentials the sealed (or, with encryption {@code none}, base64) credentials, or null
  * @param user        the user name for {@code cyrus-jwt} sessions, or null
- * @param malformed   true when the value is not a JSON object
+ * @param malformed   true when the value is not a JSON object, or larger than {@link #MAX_BYTES}
  */
 public record StoredSession(String credentials, String user, boolean malformed) {
 
     static final StoredSession MALFORMED = new StoredSession(null, null, true);
 
-    /** Parses a stored value; other JSON members are ignored. */
+    /**
+     * Largest stored value read, in bytes. Sealed credentials take under 200; a value this large is
+     * no session of the login back-end's, and decoding many of them would fill the heap.
+     */
+    public static final int MAX_BYTES = 4096;
+
+    /** Parses a stored value; other JSON members are ignored. Values over {@link #MAX_BYTES} are malformed. */
     public static StoredSession parse(Buffer value) {
+        if (value.length() > MAX_BYTES) {
+            return MALFORMED;
+        }
         JsonObject json;
         try {
             json = value.toJsonObject();

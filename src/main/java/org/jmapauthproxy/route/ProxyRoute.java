@@ -96,7 +96,7 @@ public final class ProxyRoute {
             TokenExtractor.Found found = extractor.find(request.getHeader(HttpHeaders.AUTHORIZATION),
                     request.headers().getAll(HttpHeaders.COOKIE));
             if (found instanceof TokenExtractor.Missing) {
-                throw new ProxyFailure(Reason.NO_TOKEN, "no session token");
+                throw new ProxyFailure(Reason.NO_TOKEN, extractor.missingDetail());
             }
             if (!(found instanceof TokenExtractor.Compact compact)) {
                 throw new ProxyFailure(Reason.INVALID_TOKEN, "malformed session token");
@@ -172,7 +172,7 @@ public final class ProxyRoute {
         String remote = request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
         String host = authority(request);
         if (!trustForwarded) {
-            return new HeaderPolicy.Forwarded(remote, request.scheme(), host);
+            return new HeaderPolicy.Forwarded(remote, request.scheme(), host, false);
         }
         String chain = request.getHeader("X-Forwarded-For");
         String proto = request.getHeader("X-Forwarded-Proto");
@@ -180,7 +180,8 @@ public final class ProxyRoute {
         return new HeaderPolicy.Forwarded(
                 chain == null ? remote : chain + ", " + remote,
                 proto == null ? request.scheme() : proto,
-                fwdHost == null ? host : fwdHost);
+                fwdHost == null ? host : fwdHost,
+                true);
     }
 
     /** The client's request id when it is short and plain, else a fresh random one. */

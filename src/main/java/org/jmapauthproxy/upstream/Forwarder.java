@@ -1,6 +1,9 @@
 package org.jmapauthproxy.upstream;
 
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -18,8 +21,8 @@ import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyRoute;
 import org.jmapauthproxy.route.RequestState;
 
-import java.net.ConnectException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,13 +45,15 @@ public final class Forwarder {
     private final AtomicInteger streamsInFlight = new AtomicInteger();
     private final LongLivedStreams longLived;
     private final List<ResponseRewriter> rewriters;
+    private final long maxUploadSize;
 
     /**
      * @param openStreams gauge of event streams currently relayed
      * @param rewriters   the responses the proxy changes instead of streaming, tried in order
      */
     public Forwarder(Vertx vertx, Origin origin, long firstByteTimeoutMillis, AtomicInteger openStreams,
-                     LongLivedStreams longLived, List<ResponseRewriter> rewriters) {
+                     LongLivedStreams longLived, List<ResponseRewriter> rewriters, long maxUploadSize) {
+        this.maxUploadSize = maxUploadSize;
         this.vertx = vertx;
         this.origin = origin;
         this.firstByteTimeoutMillis = firstByteTimeoutMillis;
@@ -67,14 +72,21 @@ public final class Forwarder {
         AtomicInteger inFlight = eventStream ? streamsInFlight : requestsInFlight;
         inFlight.incrementAndGet();
         ctx.addEndHandler(v -> inFlight.decrementAndGet());
-        dispatch(ctx, credential, cookie, forwarded, state, eventStream, 0);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(firstByteTimeoutMillis);
+        dispatch(ctx, credential, cookie, forwarded, state, eventStream, 0, deadline);
     }
 
     /** Attempts a safe request gets when pooled connections turn out closed one after another. */
     static final int MAX_ATTEMPTS = 3;
 
+    /**
+     * @param deadline {@link System#nanoTime()} by which the origin's answer must have begun: waiting
+     *                 for a pooled connection counts against it, so a saturated pool cannot hold a
+     *                 request longer than the origin timeout
+     */
     private void dispatch(RoutingContext ctx, OriginCredential credential, String cookie,
-                          HeaderPolicy.Forwarded forwarded, RequestState state, boolean eventStream, int attempt) {
+                          HeaderPolicy.Forwarded forwarded, RequestState state, boolean eventStream, int attempt,
+                          long deadline) {
         HttpServerRequest request = ctx.request();
         HttpClient client = eventStream ? origin.streams() : origin.requests();
         RequestOptions options = new RequestOptions()
@@ -82,10 +94,11 @@ public final class Forwarder {
                 .setHost(origin.host())
                 .setPort(origin.port())
                 .setSsl(origin.ssl())
-                .setURI(origin.basePath() + request.uri());
+                .setURI(origin.basePath() + request.uri())
+                .setConnectTimeout(remainingMillis(deadline));
         BooleanSupplier retry = () -> {
             if (attempt + 1 < MAX_ATTEMPTS && isRetryable(request) && !ctx.response().closed()) {
-                dispatch(ctx, credential, cookie, forwarded, state, eventStream, attempt + 1);
+                dispatch(ctx, credential, cookie, forwarded, state, eventStream, attempt + 1, deadline);
                 return true;
             }
             return false;
@@ -96,7 +109,7 @@ public final class Forwarder {
                     return;
                 }
                 if (!ctx.response().closed()) {
-                    ctx.fail(connectFailure(ar.cause()));
+                    ctx.fail(OriginFailures.beforeRequest(ar.cause(), firstByteTimeoutMillis));
                 }
                 return;
             }
@@ -106,8 +119,12 @@ public final class Forwarder {
             for (ResponseRewriter rewriter : rewriters) {
                 rewriter.prepare(request, originRequest.headers());
             }
-            send(ctx, originRequest, state, eventStream, retry);
+            send(ctx, originRequest, state, eventStream, retry, deadline);
         });
+    }
+
+    private static long remainingMillis(long deadline) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 
     /**
@@ -122,7 +139,7 @@ public final class Forwarder {
     }
 
     private void send(RoutingContext ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream,
-                      BooleanSupplier retryOnClosedConnection) {
+                      BooleanSupplier retryOnClosedConnection, long deadline) {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
         // The client went away mid-exchange: drop the origin exchange too, which closes that
@@ -131,18 +148,22 @@ public final class Forwarder {
         // a reset closes the connection even once the origin's answer has fully arrived, when the
         // connection may already be back in the pool serving another client.
         AtomicBoolean originDone = new AtomicBoolean();
+        // The exchange's failures are handled where its response and body are consumed; without a
+        // handler Vert.x would also log each reset (client gone, upload cut) as an unhandled error.
+        originRequest.exceptionHandler(e -> { });
         response.closeHandler(v -> {
             if (!response.ended() && !originDone.get()) {
                 originRequest.reset();
             }
         });
-        long timer = vertx.setTimer(firstByteTimeoutMillis,
+        long timer = vertx.setTimer(remainingMillis(deadline),
                 id -> originRequest.reset(0, new TimeoutException("origin first byte")));
         originRequest.response().onComplete(ar -> {
             vertx.cancelTimer(timer);
             if (ar.failed()) {
-                if (response.closed()) {
-                    // The client left first and its leaving reset this exchange: nothing to report.
+                if (response.closed() || response.ended()) {
+                    // The client left first and its leaving reset this exchange, or the proxy has
+                    // answered already (an upload over the limit): nothing more to report.
                     return;
                 }
                 if (ar.cause() instanceof HttpClosedException && !response.headWritten()
@@ -150,9 +171,7 @@ public final class Forwarder {
                     return;
                 }
                 if (!response.headWritten()) {
-                    ctx.fail(ar.cause() instanceof TimeoutException || hasTimeoutCause(ar.cause())
-                            ? new ProxyFailure(Reason.ORIGIN_TIMEOUT, "origin timed out")
-                            : new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "origin failed", ar.cause()));
+                    ctx.fail(OriginFailures.afterRequest(ar.cause()));
                 }
                 return;
             }
@@ -166,25 +185,28 @@ public final class Forwarder {
                 // that the request is authenticated and an origin connection is ready.
                 response.writeContinue();
             }
+            ReadStream<Buffer> body = request;
             if (!request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+                // A declared length was checked against the limit before the token; a body without
+                // one (chunked, HTTP/2) is counted as it flows and cut where it passes the limit.
                 originRequest.setChunked(true);
+                body = new BoundedBody(request, maxUploadSize, () -> {
+                    // Answer first: resetting the origin exchange fails its response at once.
+                    if (!response.headWritten()) {
+                        ctx.fail(new ProxyFailure(Reason.UPLOAD_TOO_LARGE, "body exceeds " + maxUploadSize + " bytes"));
+                    } else {
+                        response.reset();
+                    }
+                    originRequest.reset();
+                });
             }
-            request.pipe().endOnFailure(false).to(originRequest).onFailure(e -> originRequest.reset());
+            body.pipe().endOnFailure(false).to(originRequest).onFailure(e -> originRequest.reset());
         } else {
             if (!request.isEnded()) {
                 request.resume();
             }
             originRequest.end();
         }
-    }
-
-    private static boolean hasTimeoutCause(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof TimeoutException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Abandons the origin exchange unless its response already arrived whole (see {@link #send}). */
@@ -200,7 +222,7 @@ public final class Forwarder {
         // Failures of the origin body are handled where it is consumed (pipe, rewriter); this keeps
         // Vert.x from logging a reset exchange as an unhandled error in between.
         originResponse.exceptionHandler(e -> { });
-        if (response.closed()) {
+        if (response.closed() || response.ended()) {
             abandon(originResponse, originDone);
             return;
         }
@@ -223,20 +245,11 @@ public final class Forwarder {
             response.setChunked(true);
         }
         boolean[] draining = {false};
-        Runnable unregister = () -> { };
-        if (eventStream) {
-            state.streamOpened();
-            openStreams.incrementAndGet();
-            ctx.addEndHandler(v -> openStreams.decrementAndGet());
-            // At shutdown the stream is ended, not cut: the client's EventSource then reconnects.
-            unregister = longLived.register(() -> {
-                draining[0] = true;
-                abandon(originResponse, originDone);
-            });
-        }
-        Runnable done = unregister;
+        boolean[] finished = {false};
+        Runnable[] unregister = {() -> { }};
         originResponse.pipe().endOnFailure(false).to(response).onComplete(ar -> {
-            done.run();
+            finished[0] = true;
+            unregister[0].run();
             if (ar.succeeded()) {
                 return;
             }
@@ -250,6 +263,19 @@ public final class Forwarder {
             abandon(originResponse, originDone);
             response.reset();
         });
+        if (eventStream && !finished[0]) {
+            state.streamOpened();
+            openStreams.incrementAndGet();
+            ctx.addEndHandler(v -> openStreams.decrementAndGet());
+            // At shutdown the stream is ended, not cut: the client's EventSource then reconnects.
+            // Registered once the pipe is in place, and run on this exchange's event loop, so that
+            // ending it never races with the pipe being set up (the shutdown calls from its own thread).
+            Context context = vertx.getOrCreateContext();
+            unregister[0] = longLived.register(() -> context.runOnContext(v -> {
+                draining[0] = true;
+                abandon(originResponse, originDone);
+            }));
+        }
     }
 
     /** Requests currently holding (or waiting for) a connection of the ordinary pool. */
@@ -269,16 +295,5 @@ public final class Forwarder {
     static boolean isEventStream(HttpServerRequest request) {
         String accept = request.getHeader(HttpHeaders.ACCEPT);
         return accept != null && accept.contains("text/event-stream");
-    }
-
-    private static ProxyFailure connectFailure(Throwable cause) {
-        if (cause instanceof ConnectException || hasTimeoutCause(cause)) {
-            return new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "origin connect failed", cause);
-        }
-        String message = String.valueOf(cause.getMessage());
-        if (message.contains("wait queue")) {
-            return new ProxyFailure(Reason.ORIGIN_BUSY, "origin pool wait queue full", cause);
-        }
-        return new ProxyFailure(Reason.ORIGIN_UNREACHABLE, "origin connect failed", cause);
     }
 }

@@ -28,12 +28,22 @@ public final class HeaderPolicy {
             "host", "authorization", "cookie", "expect", "x-request-id",
             "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded");
 
+    /**
+     * Request headers by which a front proxy tells the origin about the client; from a client that is
+     * not such a trusted hop they would be forged claims (address, path prefix, original URL).
+     */
+    static final Set<String> CLIENT_FORWARDING = Set.of(
+            "x-real-ip", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server", "x-original-url",
+            "x-rewrite-url", "x-forwarded-ssl", "x-forwarded-scheme", "x-client-ip", "true-client-ip");
+
     /** Response headers that describe the origin's own hop and would mislead the client. */
     static final Set<String> ORIGIN_ONLY_ON_RESPONSE = Set.of("alt-svc");
 
     /** The three sets above, compared ignoring case: no lower-cased copy of every header name. */
     private static final Set<String> HOP_BY_HOP_ANY_CASE = anyCase(HOP_BY_HOP);
     private static final Set<String> NOT_COPIED_TO_ORIGIN = anyCase(HOP_BY_HOP, REPLACED_ON_REQUEST);
+    private static final Set<String> NOT_COPIED_FROM_UNTRUSTED = anyCase(HOP_BY_HOP, REPLACED_ON_REQUEST,
+            CLIENT_FORWARDING);
     private static final Set<String> NOT_COPIED_TO_CLIENT = anyCase(HOP_BY_HOP, ORIGIN_ONLY_ON_RESPONSE);
 
     private HeaderPolicy() {
@@ -48,8 +58,12 @@ public final class HeaderPolicy {
         return Collections.unmodifiableSet(all);
     }
 
-    /** What the client's hop looked like, for the {@code X-Forwarded-*} headers. */
-    public record Forwarded(String forwardedFor, String proto, String host) {
+    /**
+     * What the client's hop looked like, for the {@code X-Forwarded-*} headers.
+     *
+     * @param trusted whether the client is a trusted front proxy whose own forwarding headers may pass
+     */
+    public record Forwarded(String forwardedFor, String proto, String host, boolean trusted) {
     }
 
     /**
@@ -61,9 +75,10 @@ public final class HeaderPolicy {
     public static void toOrigin(MultiMap in, MultiMap out, String authorization, String cookie,
                                 Forwarded forwarded, String requestId) {
         Set<String> named = connectionTokens(in);
+        Set<String> notCopied = forwarded.trusted() ? NOT_COPIED_TO_ORIGIN : NOT_COPIED_FROM_UNTRUSTED;
         for (Map.Entry<String, String> header : in) {
             String name = header.getKey();
-            if (!NOT_COPIED_TO_ORIGIN.contains(name) && !named.contains(name)) {
+            if (!notCopied.contains(name) && !named.contains(name)) {
                 out.add(name, header.getValue());
             }
         }

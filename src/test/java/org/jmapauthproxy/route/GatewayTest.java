@@ -199,6 +199,24 @@ class GatewayTest {
     }
 
     @Test
+    void oversizedSessionValueIsRefusedUnreadAsBadCredentials() throws Exception {
+        // A working session padded to 8 MiB: only the first bytes of it may be read.
+        String sid = Sessions.newSid();
+        String sealed = sessions.sealed(java.util.Base64.getDecoder().decode(org.eclipse.microprofile.config.ConfigProvider
+                .getConfig().getValue("authproxy.credentials.key", String.class)), sid, "alice:s3cret pw");
+        sessions.storeRaw(sid, new JsonObject().put("credentials", sealed).put("padding", "p".repeat(8 << 20)).encode());
+        String token = sessions.token(sid, 600);
+        for (int i = 0; i < 3; i++) {
+            assertProblem(get("/echo", "Authorization", "Bearer " + token), 401, "bad_credentials", token);
+        }
+        String small = Sessions.newSid();
+        sessions.storeRaw(small, new JsonObject().put("credentials", sessions.sealed(java.util.Base64.getDecoder().decode(
+                org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("authproxy.credentials.key", String.class)),
+                small, "alice:s3cret pw")).put("padding", "p".repeat(3000)).encode());
+        assertEquals(200, get("/echo", "Authorization", "Bearer " + sessions.token(small, 600)).statusCode());
+    }
+
+    @Test
     void bearerHeaderReachesOriginAsBasicWithoutTheToken() throws Exception {
         String token = sessions.create(Sessions.newSid(), "alice:s3cret pw");
         HttpResponse<String> echo = get("/jmap/", "Authorization", "Bearer " + token, "Accept", "application/json");

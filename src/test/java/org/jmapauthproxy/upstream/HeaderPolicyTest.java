@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 class HeaderPolicyTest {
 
-    static final HeaderPolicy.Forwarded HOP = new HeaderPolicy.Forwarded("10.0.0.9", "https", "mail.example");
+    static final HeaderPolicy.Forwarded HOP = new HeaderPolicy.Forwarded("10.0.0.9", "https", "mail.example", false);
 
     static MultiMap toOrigin(String name, String value) {
         MultiMap in = MultiMap.caseInsensitiveMultiMap().add(name, value).add("Connection", "x-named");
@@ -68,5 +68,19 @@ class HeaderPolicyTest {
         MultiMap out = MultiMap.caseInsensitiveMultiMap();
         HeaderPolicy.toClient(in, out);
         assertEquals(List.of("a=1", "b=2"), out.getAll("Set-Cookie"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"X-Real-IP, 6.6.6.6", "X-Forwarded-Port, 443", "X-Forwarded-Prefix, /admin", "X-Forwarded-Server, evil",
+            "X-Original-URL, /admin", "X-Rewrite-URL, /admin", "Forwarded, for=6.6.6.6"})
+    void clientForwardingClaimsReachTheOriginOnlyFromATrustedHop(String name, String value) {
+        assertNull(toOrigin(name, value).get(name), name + " from an untrusted client");
+        MultiMap in = MultiMap.caseInsensitiveMultiMap().add(name, value);
+        MultiMap out = MultiMap.caseInsensitiveMultiMap();
+        HeaderPolicy.toOrigin(in, out, "Basic abc", null,
+                new HeaderPolicy.Forwarded("10.0.0.9", "https", "mail.example", true), "rid-1");
+        if (!name.equals("Forwarded")) {
+            assertEquals(value, out.get(name), name + " from a trusted hop");
+        }
     }
 }
