@@ -182,6 +182,11 @@ public class ProxyBeans {
         return new TokenVerifier(config.jwt(), clock);
     }
 
+    /** Stops the refresh of a public key published at a URL. */
+    void closeTokenVerifier(@jakarta.enterprise.inject.Disposes TokenVerifier verifier) {
+        verifier.close();
+    }
+
     @Produces
     @Singleton
     CredentialStore credentialStore(Redis redis, Vertx vertx, ProxyMetrics metrics,

@@ -84,7 +84,8 @@ public final class FrontDoor {
         ChannelPipeline pipeline = channel.pipeline();
         if (now > limits.maxConnections()) {
             refusals.refused("-", "-", Reason.TOO_MANY_CONNECTIONS, ProxyRoute.requestId(null));
-            channel.writeAndFlush(Unpooled.wrappedBuffer(problem(Reason.TOO_MANY_CONNECTIONS,
+            // Written below the HTTP encoder (from the pipeline's first handler), as raw bytes.
+            pipeline.firstContext().writeAndFlush(Unpooled.wrappedBuffer(problem(Reason.TOO_MANY_CONNECTIONS,
                             "the proxy has " + limits.maxConnections() + " client connections open",
                             ProxyRoute.requestId(null))))
                     .addListener(ChannelFutureListener.CLOSE);

@@ -59,6 +59,18 @@ public final class RawHttp implements AutoCloseable {
         out.flush();
     }
 
+    /** Reads a response's status line and headers only, leaving its body unread. */
+    public Response readHead() throws IOException {
+        String statusLine = line();
+        int status = Integer.parseInt(statusLine.split(" ")[1]);
+        List<String[]> headers = new ArrayList<>();
+        for (String line = line(); !line.isEmpty(); line = line()) {
+            int colon = line.indexOf(':');
+            headers.add(new String[]{line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim()});
+        }
+        return new Response(status, headers, new byte[0]);
+    }
+
     /** Reads one response; interim (1xx) responses are returned like any other. */
     public Response read() throws IOException {
         String statusLine = line();

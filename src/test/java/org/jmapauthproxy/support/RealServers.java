@@ -74,6 +74,11 @@ public final class RealServers implements QuarkusTestResourceLifecycleManager {
                 config.put("authproxy.origin.max-connections", "1");
                 config.put("authproxy.origin.max-wait-queue", "0");
             }
+            if ("one".equals(args.get("pool"))) {
+                // One origin connection, a wait queue, and a short origin timeout that bounds the wait.
+                config.put("authproxy.origin.max-connections", "1");
+                config.put("authproxy.origin.timeout", "2s");
+            }
             if (args.containsKey("origin-auth")) {
                 config.put("authproxy.origin.auth", args.get("origin-auth"));
             }
