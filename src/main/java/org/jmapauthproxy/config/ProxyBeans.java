@@ -202,7 +202,7 @@ public class ProxyBeans {
         CachedCredentialStore cache = new CachedCredentialStore(store, credentials.cacheSize(),
                 credentials.cacheMaxAge().toNanos(), System::nanoTime);
         invalidations = new RedisInvalidations(vertx, hosts.orElseThrow().split(",")[0].trim(), password.orElse(null),
-                credentials.keyPrefix().orElse(""), cache);
+                credentials.keyPrefix().orElse(""), cache, redis);
         invalidations.start();
         metrics.credentialCache(cache);
         return cache;

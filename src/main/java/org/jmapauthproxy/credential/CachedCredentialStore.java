@@ -12,10 +12,15 @@ import java.util.function.LongSupplier;
  * client's stream of requests does not cost a store round trip each, while deletion or change of a
  * session still takes effect at once.
  *
- * <p>Values are served from memory only while an invalidation feed is connected (see
- * {@link RedisInvalidations}): the store tells the proxy about every write or deletion, and the entry
- * is dropped. When the feed is down the cache is empty and every lookup goes to the store. An entry
- * is also dropped after a maximum age, in case an invalidation is lost.
+ * <p>Values are served from memory only while the invalidation feed (see {@link RedisInvalidations})
+ * holds a lease: the store tells the proxy about every write or deletion, and the entry is dropped;
+ * the feed proves every {@link #HEARTBEAT_NANOS} that it is still receiving (a round trip on the feed
+ * connection, after which every invalidation of a write applied before it has arrived). A value is
+ * served only while the last such proof was sent less than {@link #LEASE_NANOS} ago, so a stalled or
+ * partitioned feed stops the cache within the revocation bound {@link #BOUND_NANOS} (1 s) without
+ * waiting for the connection to be declared lost. When the feed is down the cache is empty and every
+ * lookup goes to the store. An entry is also dropped after a maximum age, in case an invalidation
+ * is lost.
  *
  * <p>A lookup that started before an invalidation may return the old value after the invalidation
  * has been applied; it must not be cached. Every invalidation bumps an epoch, and a value is cached
@@ -35,17 +40,33 @@ public final class CachedCredentialStore implements CredentialStore {
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private volatile boolean feedConnected;
+    /** {@link #nanoClock} value until which remembered values may be served. */
+    private volatile long leaseUntil;
+
+    /**
+     * The revocation bound R: a session deleted or changed in the store is not served from memory
+     * more than this long after the store applied the change.
+     */
+    public static final long BOUND_NANOS = 1_000_000_000L;
+    /** How often the feed proves it is alive: four times per bound. */
+    public static final long HEARTBEAT_NANOS = BOUND_NANOS / 4;
+    /**
+     * How long one proof lets the cache serve, counted from when the proof was sent: the bound less
+     * one heartbeat of margin for the scheduling and the delivery of invalidations.
+     */
+    public static final long LEASE_NANOS = BOUND_NANOS - HEARTBEAT_NANOS;
 
     public CachedCredentialStore(CredentialStore store, int maxEntries, long maxAgeNanos, LongSupplier nanoClock) {
         this.store = store;
         this.maxEntries = maxEntries;
         this.maxAgeNanos = maxAgeNanos;
         this.nanoClock = nanoClock;
+        this.leaseUntil = nanoClock.getAsLong();
     }
 
     @Override
     public Future<StoredSession> find(String key) {
-        if (feedConnected) {
+        if (feedConnected && nanoClock.getAsLong() - leaseUntil < 0) {
             Entry entry = entries.get(key);
             if (entry != null) {
                 if (nanoClock.getAsLong() - entry.storedAt() < maxAgeNanos) {
@@ -94,9 +115,31 @@ public final class CachedCredentialStore implements CredentialStore {
         entries.clear();
     }
 
+    /**
+     * The feed proved, with a round trip sent at {@code sentAtNanos} (of this store's clock), that every
+     * invalidation for a change applied before then has arrived.
+     */
+    public void renewLease(long sentAtNanos) {
+        long until = sentAtNanos + LEASE_NANOS;
+        if (until - leaseUntil > 0) {
+            leaseUntil = until;
+        }
+    }
+
+    /** This store's clock, in nanoseconds: the one leases are counted on. */
+    public long now() {
+        return nanoClock.getAsLong();
+    }
+
+    /** Whether remembered values may be served now. */
+    public boolean leaseValid() {
+        return feedConnected && nanoClock.getAsLong() - leaseUntil < 0;
+    }
+
     /** Called by the feed: values may be served from memory only while it is connected. */
     public void feedConnected(boolean connected) {
         if (!connected) {
+            leaseUntil = nanoClock.getAsLong();
             invalidateAll();
         }
         this.feedConnected = connected;

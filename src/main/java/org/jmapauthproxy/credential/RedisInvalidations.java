@@ -1,5 +1,6 @@
 package org.jmapauthproxy.credential;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
@@ -11,7 +12,9 @@ import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 import org.jboss.logging.Logger;
 
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -20,35 +23,65 @@ import java.util.List;
  * then publishes, on {@code __redis__:invalidate}, every key under the session prefix that is
  * written, deleted or expires, and the proxy drops its copy within a round trip of the change.
  *
- * <p>The connection uses RESP2 and redirects the invalidations to itself before subscribing. It is
- * checked with a PING every few seconds; when it breaks or stalls, the cache is emptied and switched
- * off until the feed is back, so a lost feed costs speed, never correctness.
+ * <p>The connection uses RESP2 and redirects the invalidations to itself before subscribing. Every
+ * heartbeat ({@link CachedCredentialStore#HEARTBEAT_NANOS}) it proves two things, and only then
+ * renews the cache's lease: the feed still delivers (a PING on it is answered: Redis writes replies and
+ * invalidations to a connection in order, so every invalidation of a change applied before the PING
+ * has arrived), and the keyspace is still the one the cache remembers (a marker key this instance
+ * wrote, read through the store's own client, still holds its value: {@code SWAPDB}, {@code SELECT}ed
+ * databases swapped under the proxy, a restart with an empty or older data set or a failover to a
+ * replica that missed writes all lose or change it, and none of them sends invalidations). When a
+ * heartbeat goes unanswered the lease simply runs out; after a few seconds without any answer the
+ * connection is dropped, the cache emptied and the feed set up again.
  */
 public final class RedisInvalidations {
 
     private static final Logger LOG = Logger.getLogger(RedisInvalidations.class);
     static final String CHANNEL = "__redis__:invalidate";
-    private static final long PING_MILLIS = 5_000;
+    private static final long HEARTBEAT_MILLIS = CachedCredentialStore.HEARTBEAT_NANOS / 1_000_000;
+    /** No answer at all for this long: the connection is taken for lost and set up again. */
+    private static final long SILENCE_MILLIS = 3_000;
     private static final long MAX_BACKOFF_MILLIS = 30_000;
+    /** The marker lives a day and is written again every hour, so dead instances leave nothing behind. */
+    private static final long MARKER_TTL_SECONDS = 86_400;
+    private static final long MARKER_REWRITE_NANOS = 3_600_000_000_000L;
 
     private final Vertx vertx;
     private final String connectionString;
     private final String password;
     private final String prefix;
     private final CachedCredentialStore cache;
+    private final Redis store;
+    private final String markerKey;
     private Redis client;
     private RedisConnection connection;
     private long backoff = 500;
-    private long pingTimer = -1;
+    private long heartbeatTimer = -1;
+    private boolean heartbeatPending;
+    private long lastAnswer;
+    private String markerValue;
+    private long markerWrittenAt;
     private volatile boolean closed;
 
+    /**
+     * @param store the store's own client, through which the marker key is written and read (the
+     *              same Redis, database and credentials the sessions are read with)
+     */
     public RedisInvalidations(Vertx vertx, String connectionString, String password, String prefix,
-                              CachedCredentialStore cache) {
+                              CachedCredentialStore cache, Redis store) {
         this.vertx = vertx;
         this.connectionString = connectionString;
         this.password = password;
         this.prefix = prefix;
         this.cache = cache;
+        this.store = store;
+        this.markerKey = prefix + "jmap-auth-proxy:keyspace-marker:" + randomToken();
+    }
+
+    private static String randomToken() {
+        byte[] bytes = new byte[12];
+        new SecureRandom().nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
     }
 
     public void start() {
@@ -81,12 +114,16 @@ public final class RedisInvalidations {
                         }
                         return conn.send(tracking);
                     })
-                    .compose(ok -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL)));
+                    .compose(ok -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL)))
+                    .compose(ok -> writeMarker());
         }).onSuccess(v -> {
             backoff = 500;
             cache.feedConnected(true);
             LOG.info("session cache: Redis invalidation feed connected");
-            pingTimer = vertx.setPeriodic(PING_MILLIS, id -> ping());
+            lastAnswer = System.nanoTime();
+            heartbeatPending = false;
+            heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MILLIS, id -> heartbeat());
+            heartbeat();
         }).onFailure(e -> {
             cache.feedConnected(false);
             LOG.warnf("session cache off: cannot subscribe to Redis invalidations (%s); retrying", e.getMessage());
@@ -100,22 +137,59 @@ public final class RedisInvalidations {
         });
     }
 
-    private void ping() {
+    /** A new marker value, written before the cache may serve anything it remembers from now on. */
+    private Future<Void> writeMarker() {
+        String value = randomToken();
+        return store.send(Request.cmd(Command.SET).arg(markerKey).arg(value).arg("EX").arg(MARKER_TTL_SECONDS))
+                .map(ok -> {
+                    markerValue = value;
+                    markerWrittenAt = System.nanoTime();
+                    return null;
+                });
+    }
+
+    private void heartbeat() {
         RedisConnection conn = connection;
-        if (conn == null) {
+        if (conn == null || closed) {
             return;
         }
-        boolean[] answered = {false};
-        long deadline = vertx.setTimer(PING_MILLIS / 2, id -> {
-            if (!answered[0]) {
-                lost("no answer to PING");
+        if (System.nanoTime() - lastAnswer > SILENCE_MILLIS * 1_000_000) {
+            lost("no answer for " + SILENCE_MILLIS + " ms");
+            return;
+        }
+        if (heartbeatPending) {
+            // The last round is still out (Redis slow or unreachable): the lease runs out meanwhile.
+            return;
+        }
+        heartbeatPending = true;
+        long sent = cache.now();
+        String expected = markerValue;
+        Future<Response> pong = conn.send(Request.cmd(Command.PING));
+        Future<Response> marker = store.send(Request.cmd(Command.GET).arg(markerKey));
+        Future.join(pong, marker).onComplete(ar -> {
+            heartbeatPending = false;
+            if (conn != connection) {
+                return;
             }
-        });
-        conn.send(Request.cmd(Command.PING)).onComplete(ar -> {
-            answered[0] = true;
-            vertx.cancelTimer(deadline);
-            if (ar.failed()) {
-                lost("PING failed: " + ar.cause().getMessage());
+            if (pong.succeeded()) {
+                lastAnswer = System.nanoTime();
+            }
+            if (pong.failed() || marker.failed()) {
+                return;
+            }
+            Response value = marker.result();
+            if (value == null || !value.toString().equals(expected)) {
+                // The keyspace changed under the proxy without invalidations (SWAPDB, a restart or
+                // failover to older data): nothing remembered can be trusted.
+                LOG.warn("session cache emptied: the Redis keyspace changed without invalidations "
+                        + "(SWAPDB, restart or failover)");
+                cache.invalidateAll();
+                writeMarker();
+                return;
+            }
+            cache.renewLease(sent);
+            if (System.nanoTime() - markerWrittenAt > MARKER_REWRITE_NANOS) {
+                writeMarker();
             }
         });
     }
@@ -144,7 +218,7 @@ public final class RedisInvalidations {
         }
         cache.feedConnected(false);
         LOG.warnf("session cache off: Redis invalidation feed lost (%s); reconnecting", why);
-        vertx.cancelTimer(pingTimer);
+        vertx.cancelTimer(heartbeatTimer);
         RedisConnection old = connection;
         connection = null;
         old.close();

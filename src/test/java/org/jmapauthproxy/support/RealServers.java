@@ -26,6 +26,26 @@ import java.util.Map;
 public final class RealServers implements QuarkusTestResourceLifecycleManager {
 
     private RedisServer redis;
+    private static volatile TcpRelay relay;
+    private static volatile int redisPort;
+
+    /** With {@code redis=relayed}: the relay between the proxy and Redis. */
+    public static TcpRelay relay() {
+        return relay;
+    }
+
+    /** The port of the real redis-server (the proxy may be reaching it through a relay). */
+    public static int redisPort() {
+        return redisPort;
+    }
+
+    private static volatile RedisServer current;
+
+    /** Stops the redis-server and starts it again on the same port, empty. */
+    public static void restartRedisEmpty() throws IOException {
+        current.stop();
+        current.start();
+    }
     private TestOrigin origin;
     private ServerSocket blackhole;
     private final List<Socket> held = new ArrayList<>();
@@ -52,7 +72,16 @@ public final class RealServers implements QuarkusTestResourceLifecycleManager {
                 redis = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
                         .setting("save \"\"").setting("appendonly no").build();
                 redis.start();
-                config.put("quarkus.redis.hosts", "redis://127.0.0.1:" + port);
+                current = redis;
+                if ("relayed".equals(args.get("redis"))) {
+                    // The proxy reaches Redis only through a relay the test can stall; the test
+                    // itself talks to Redis directly (redisPort()).
+                    relay = new TcpRelay("127.0.0.1", port);
+                    config.put("quarkus.redis.hosts", "redis://127.0.0.1:" + relay.port());
+                } else {
+                    config.put("quarkus.redis.hosts", "redis://127.0.0.1:" + port);
+                }
+                redisPort = port;
             }
             if ("closed".equals(args.get("origin"))) {
                 config.put("authproxy.origin.url", "http://127.0.0.1:" + freePort());
@@ -120,6 +149,10 @@ public final class RealServers implements QuarkusTestResourceLifecycleManager {
         try {
             if (redis != null) {
                 redis.stop();
+            }
+            if (relay != null) {
+                relay.close();
+                relay = null;
             }
             if (blackhole != null) {
                 blackhole.close();
