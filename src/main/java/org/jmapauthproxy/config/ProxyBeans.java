@@ -22,6 +22,8 @@ import org.jmapauthproxy.credential.CyrusTokenMinter;
 import org.jmapauthproxy.credential.RedisCredentialStore;
 import org.jmapauthproxy.credential.RedisInvalidations;
 import org.jmapauthproxy.credential.SealedCredential;
+import org.jmapauthproxy.credential.SessionChannels;
+import org.jmapauthproxy.exchange.OpenChannels;
 import org.jmapauthproxy.jmap.PublicBase;
 import org.jmapauthproxy.jmap.SessionRewriter;
 import org.jmapauthproxy.jmap.WellKnownRewriter;
@@ -193,22 +195,32 @@ public class ProxyBeans {
                                     @ConfigProperty(name = "quarkus.redis.hosts") Optional<String> hosts,
                                     @ConfigProperty(name = "quarkus.redis.client-type", defaultValue = "standalone") String type,
                                     @ConfigProperty(name = "quarkus.redis.password") Optional<String> password) {
-        RedisCredentialStore store = new RedisCredentialStore(redis);
+        RedisCredentialStore store = new RedisCredentialStore(redis, !"cluster".equals(type));
         ProxyConfig.Credentials credentials = config.credentials();
         if (credentials.cacheSize() <= 0 || !"standalone".equals(type)) {
             // Sentinel and Cluster would need one invalidation feed per node; they go to Redis every time.
+            channels = new SessionChannels(vertx, store, () -> false);
             return store;
         }
         CachedCredentialStore cache = new CachedCredentialStore(store, credentials.cacheSize(),
                 credentials.cacheMaxAge().toNanos(), System::nanoTime);
+        channels = new SessionChannels(vertx, store, cache::leaseValid);
         invalidations = new RedisInvalidations(vertx, hosts.orElseThrow().split(",")[0].trim(), password.orElse(null),
-                credentials.keyPrefix().orElse(""), cache, redis);
+                credentials.keyPrefix().orElse(""), cache, channels, redis);
         invalidations.start();
         metrics.credentialCache(cache);
         return cache;
     }
 
     private RedisInvalidations invalidations;
+    private SessionChannels channels;
+
+    /** The open channels of each session; built with the store (which it re-reads). */
+    @Produces
+    @Singleton
+    OpenChannels openChannels(CredentialStore store) {
+        return channels;
+    }
 
     void closeInvalidations(@Observes ShutdownEvent event) {
         if (invalidations != null) {
@@ -261,11 +273,12 @@ public class ProxyBeans {
 
     @Produces
     @Singleton
-    Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived) {
+    Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived,
+                        OpenChannels channels) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
         Forwarder forwarder = new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
                 longLived, List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)),
-                config.maxUploadSize().asLongValue());
+                config.maxUploadSize().asLongValue(), channels, Clock.systemUTC());
         metrics.originPool("requests", forwarder.requestsInFlight());
         metrics.originPool("streams", forwarder.streamsInFlight());
         return forwarder;
@@ -274,8 +287,8 @@ public class ProxyBeans {
     @Produces
     @Singleton
     WebSocketRelay webSocketRelay(Vertx vertx, Origin origin, Clock clock, ProxyMetrics metrics,
-                                  LongLivedStreams longLived) {
-        return new WebSocketRelay(vertx, origin, clock, metrics.openWebSockets(), longLived);
+                                  LongLivedStreams longLived, OpenChannels channels) {
+        return new WebSocketRelay(vertx, origin, clock, metrics.openWebSockets(), longLived, channels);
     }
 
     @Produces

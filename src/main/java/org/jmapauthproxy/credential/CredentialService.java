@@ -60,21 +60,22 @@ public final class CredentialService {
      * Completes with the origin credential, or fails with a {@link ProxyFailure}:
      * {@code UNKNOWN_SESSION}, {@code BAD_CREDENTIALS} or {@code STORE_UNAVAILABLE}.
      */
-    public Future<OriginCredential> credentialFor(SessionToken token) {
-        Future<StoredSession> lookup = store.find(keyPrefix + token.sessionId());
+    public Future<Authorised> credentialFor(SessionToken token) {
+        String key = keyPrefix + token.sessionId();
+        Future<StoredSession> lookup = store.find(key);
         if (lookup.isComplete()) {
             // Answered from memory: no deadline to arm, no context to return to.
             if (lookup.failed()) {
                 return Future.failedFuture(storeFailure(lookup.cause()));
             }
             try {
-                return Future.succeededFuture(decode(lookup.result(), token.sessionId()));
+                return Future.succeededFuture(authorised(key, lookup.result(), token.sessionId()));
             } catch (ProxyFailure failure) {
                 return Future.failedFuture(failure);
             }
         }
         Context context = vertx.getOrCreateContext();
-        Promise<OriginCredential> result = Promise.promise();
+        Promise<Authorised> result = Promise.promise();
         // The store client has no per-call deadline; a timer on our own context gives one.
         long timer = vertx.setTimer(timeoutMillis, id -> result.tryFail(
                 new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store timed out")));
@@ -85,7 +86,7 @@ public final class CredentialService {
                 return;
             }
             try {
-                result.tryComplete(decode(ar.result(), token.sessionId()));
+                result.tryComplete(authorised(key, ar.result(), token.sessionId()));
             } catch (ProxyFailure failure) {
                 result.tryFail(failure);
             }
@@ -96,6 +97,21 @@ public final class CredentialService {
     private static ProxyFailure storeFailure(Throwable cause) {
         WARNINGS.warn("session store error: " + cause.getMessage());
         return new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store error");
+    }
+
+    /**
+     * A request's session, authorised: the origin credential, and where and as what the session was
+     * stored, so that a long-lived channel can be ended when that changes.
+     *
+     * @param sessionKey  the store key of the session
+     * @param fingerprint the stored value as it was read (sealed; see {@link StoredSession#fingerprint()})
+     */
+    public record Authorised(OriginCredential credential, String sessionKey, String fingerprint) {
+    }
+
+    private Authorised authorised(String key, StoredSession session, String sessionId) {
+        OriginCredential credential = decode(session, sessionId);
+        return new Authorised(credential, key, session.fingerprint());
     }
 
     /** Turns one stored session into the origin credential for {@code sessionId}. */

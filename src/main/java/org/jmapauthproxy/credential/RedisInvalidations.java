@@ -51,6 +51,7 @@ public final class RedisInvalidations {
     private final String password;
     private final String prefix;
     private final CachedCredentialStore cache;
+    private final SessionChannels channels;
     private final Redis store;
     private final String markerKey;
     private Redis client;
@@ -68,7 +69,8 @@ public final class RedisInvalidations {
      *              same Redis, database and credentials the sessions are read with)
      */
     public RedisInvalidations(Vertx vertx, String connectionString, String password, String prefix,
-                              CachedCredentialStore cache, Redis store) {
+                              CachedCredentialStore cache, SessionChannels channels, Redis store) {
+        this.channels = channels;
         this.vertx = vertx;
         this.connectionString = connectionString;
         this.password = password;
@@ -184,6 +186,7 @@ public final class RedisInvalidations {
                 LOG.warn("session cache emptied: the Redis keyspace changed without invalidations "
                         + "(SWAPDB, restart or failover)");
                 cache.invalidateAll();
+                channels.changedAll();
                 writeMarker();
                 return;
             }
@@ -203,6 +206,7 @@ public final class RedisInvalidations {
         if (keys == null || keys.type() != ResponseType.MULTI) {
             // A null payload means the whole database was flushed.
             cache.invalidateAll();
+            channels.changedAll();
             return;
         }
         List<String> invalidated = new ArrayList<>(keys.size());
@@ -210,6 +214,7 @@ public final class RedisInvalidations {
             invalidated.add(key.toString());
         }
         cache.invalidate(invalidated);
+        channels.changed(invalidated);
     }
 
     private void lost(String why) {

@@ -38,6 +38,14 @@ public record StoredSession(String credentials, String user, boolean malformed) 
         return new StoredSession(credentials instanceof String c ? c : null, user instanceof String u ? u : null, false);
     }
 
+    /**
+     * The value as the proxy understood it, to tell whether a session changed: the sealed
+     * credentials and the user name, nothing in clear that the store does not hold in clear.
+     */
+    public String fingerprint() {
+        return (credentials == null ? "" : credentials) + '\u0000' + (user == null ? "" : user);
+    }
+
     @Override
     public String toString() {
         return "StoredSession[user=" + user + ", credentials=" + (credentials == null ? "none" : "sealed") + "]";

@@ -19,6 +19,9 @@ public final class RequestState {
     private String user;
     private boolean stream;
     private boolean counted;
+    private String sessionKey;
+    private String fingerprint;
+    private long expiresAt;
 
     public RequestState(String requestId, long startNanos) {
         this.requestId = requestId;
@@ -84,5 +87,25 @@ public final class RequestState {
     /** Whether the response was a long-lived event stream. */
     public boolean stream() {
         return stream;
+    }
+
+    /** The session that authorised the request: its store key, stored value and token expiry (epoch s). */
+    public void authorised(String sessionKey, String fingerprint, long expiresAt) {
+        this.sessionKey = sessionKey;
+        this.fingerprint = fingerprint;
+        this.expiresAt = expiresAt;
+    }
+
+    public String sessionKey() {
+        return sessionKey;
+    }
+
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    /** When the request's token expires, in seconds since the epoch. */
+    public long expiresAt() {
+        return expiresAt;
     }
 }

@@ -15,12 +15,14 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
+import org.jmapauthproxy.exchange.OpenChannels;
 import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.route.ProxyFailure;
 import org.jmapauthproxy.route.ProxyRoute;
 import org.jmapauthproxy.route.RequestState;
 
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,14 +48,19 @@ public final class Forwarder {
     private final LongLivedStreams longLived;
     private final List<ResponseRewriter> rewriters;
     private final long maxUploadSize;
+    private final OpenChannels channels;
+    private final Clock clock;
 
     /**
      * @param openStreams gauge of event streams currently relayed
      * @param rewriters   the responses the proxy changes instead of streaming, tried in order
      */
     public Forwarder(Vertx vertx, Origin origin, long firstByteTimeoutMillis, AtomicInteger openStreams,
-                     LongLivedStreams longLived, List<ResponseRewriter> rewriters, long maxUploadSize) {
+                     LongLivedStreams longLived, List<ResponseRewriter> rewriters, long maxUploadSize,
+                     OpenChannels channels, Clock clock) {
         this.maxUploadSize = maxUploadSize;
+        this.channels = channels;
+        this.clock = clock;
         this.vertx = vertx;
         this.origin = origin;
         this.firstByteTimeoutMillis = firstByteTimeoutMillis;
@@ -271,10 +278,19 @@ public final class Forwarder {
             // Registered once the pipe is in place, and run on this exchange's event loop, so that
             // ending it never races with the pipe being set up (the shutdown calls from its own thread).
             Context context = vertx.getOrCreateContext();
-            unregister[0] = longLived.register(() -> context.runOnContext(v -> {
+            Runnable end = () -> context.runOnContext(v -> {
                 draining[0] = true;
                 abandon(originResponse, originDone);
-            }));
+            });
+            Runnable atShutdown = longLived.register(end);
+            // Deleting or changing the session, or the token's expiry, ends the stream the same way.
+            Runnable watch = channels.register(state.sessionKey(), state.fingerprint(), end);
+            long expiry = vertx.setTimer(Math.max(1, state.expiresAt() * 1000 - clock.millis()), id -> end.run());
+            unregister[0] = () -> {
+                atShutdown.run();
+                watch.run();
+                vertx.cancelTimer(expiry);
+            };
         }
     }
 

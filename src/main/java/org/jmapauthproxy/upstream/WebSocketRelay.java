@@ -11,6 +11,7 @@ import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
+import org.jmapauthproxy.exchange.OpenChannels;
 import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.route.ProxyFailure;
@@ -42,8 +43,11 @@ public final class WebSocketRelay {
     private final Clock clock;
     private final AtomicInteger open;
     private final LongLivedStreams longLived;
+    private final OpenChannels channels;
 
-    public WebSocketRelay(Vertx vertx, Origin origin, Clock clock, AtomicInteger open, LongLivedStreams longLived) {
+    public WebSocketRelay(Vertx vertx, Origin origin, Clock clock, AtomicInteger open, LongLivedStreams longLived,
+                          OpenChannels channels) {
+        this.channels = channels;
         this.vertx = vertx;
         this.origin = origin;
         this.clock = clock;
@@ -115,9 +119,14 @@ public final class WebSocketRelay {
                     toClient.close(GOING_AWAY, "proxy shutting down");
                     toOrigin.close(GOING_AWAY, "proxy shutting down");
                 });
+                Runnable unwatch = channels.register(state.sessionKey(), state.fingerprint(), () -> {
+                    toClient.close(POLICY_VIOLATION, "session revoked");
+                    toOrigin.close(POLICY_VIOLATION, "session revoked");
+                });
                 toClient.closeHandler(v -> {
                     UpgradedRequests.finished(request);
                     unregister.run();
+                    unwatch.run();
                     vertx.cancelTimer(expiry);
                     open.decrementAndGet();
                     if (!toOrigin.isClosed()) {

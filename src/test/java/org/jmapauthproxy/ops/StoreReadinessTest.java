@@ -53,7 +53,7 @@ class StoreReadinessTest {
 
     StoreReadiness readinessThrough(int port) {
         client = Redis.createClient(vertx, new RedisOptions().setConnectionString("redis://127.0.0.1:" + port));
-        return new StoreReadiness(new RedisCredentialStore(client), TIMEOUT, "127.0.0.1:" + port, System::nanoTime);
+        return new StoreReadiness(new RedisCredentialStore(client, true), TIMEOUT, "127.0.0.1:" + port, System::nanoTime);
     }
 
     static HealthCheckResponse check(StoreReadiness readiness) {

@@ -103,6 +103,41 @@ public final class RawHttp implements AutoCloseable {
         return new Response(status, headers, body);
     }
 
+    /**
+     * Reads a chunked body as it arrives until its last chunk or the end of the connection, for at
+     * most {@code timeoutMillis}; returns what arrived and whether it ended within that time.
+     */
+    public record Stream(String text, boolean ended) {
+    }
+
+    public Stream readStreamUntilEnd(int timeoutMillis) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        socket.setSoTimeout(100);
+        try {
+            while (System.nanoTime() < deadline) {
+                int b;
+                try {
+                    b = in.read();
+                } catch (java.net.SocketTimeoutException quiet) {
+                    continue;
+                } catch (IOException reset) {
+                    return new Stream(all.toString(StandardCharsets.UTF_8), true);
+                }
+                if (b < 0) {
+                    return new Stream(all.toString(StandardCharsets.UTF_8), true);
+                }
+                all.write(b);
+                if (all.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n0\r\n\r\n")) {
+                    return new Stream(all.toString(StandardCharsets.UTF_8), true);
+                }
+            }
+            return new Stream(all.toString(StandardCharsets.UTF_8), false);
+        } finally {
+            socket.setSoTimeout(20_000);
+        }
+    }
+
     /** Bytes that can be read now without blocking. */
     public int available() throws IOException {
         return in.available();
