@@ -150,3 +150,12 @@ lack them.
 {{ toYaml . }}
 {{- end }}
 {{- end }}
+
+{{/*
+Labels of the helm test pod: the release, but not the chart's name label, so that the Service
+never picks the test pod as an endpoint; the NetworkPolicy lets exactly these pods in.
+*/}}
+{{- define "jmap-auth-proxy.testSelectorLabels" -}}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: helm-test
+{{- end }}

@@ -73,9 +73,18 @@ public final class SessionCommand {
             System.err.printf("stored session %s for %s, expires in %d s%n", sid, user, ttl);
             return 0;
         } catch (CommandFailure e) {
-            System.err.println("session: " + e.getMessage());
+            System.err.println("session: " + e.getMessage() + profileHint(options));
             return 1;
         }
+    }
+
+    /**
+     * Without --profile the prod settings apply, where the key, the secret and the Redis address come
+     * from the environment; the first thing a new user tries is the dev-mode setup, so say so.
+     */
+    static String profileHint(Map<String, String> options) {
+        return options.containsKey("profile") ? "" : "\n  (no --profile given, so the prod profile's settings apply: "
+                + "set them in the environment, or add --profile dev for the settings ./mvnw quarkus:dev uses)";
     }
 
     /** A failure the operator can act on; its message names settings, never their values. */
