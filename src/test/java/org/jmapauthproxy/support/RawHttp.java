@@ -73,14 +73,9 @@ public final class RawHttp implements AutoCloseable {
 
     /** Reads one response; interim (1xx) responses are returned like any other. */
     public Response read() throws IOException {
-        String statusLine = line();
-        int status = Integer.parseInt(statusLine.split(" ")[1]);
-        List<String[]> headers = new ArrayList<>();
-        for (String line = line(); !line.isEmpty(); line = line()) {
-            int colon = line.indexOf(':');
-            headers.add(new String[]{line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim()});
-        }
-        Response head = new Response(status, headers, new byte[0]);
+        Response head = readHead();
+        int status = head.status();
+        List<String[]> headers = head.headers();
         if (status < 200 || status == 204 || status == 304) {
             return head;
         }
