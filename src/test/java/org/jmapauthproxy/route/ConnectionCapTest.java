@@ -50,9 +50,12 @@ class ConnectionCapTest {
         try {
             for (int i = 0; i < 5; i++) {
                 RawHttp connection = new RawHttp(base.getPort());
-                // A head under way: held open by the proxy for its header deadline (20 s).
-                connection.send("GET /echo HTTP/1.1\r\n");
                 held.add(connection);
+                // One answered request proves the proxy has taken the connection in (accepting is
+                // asynchronous); then a head under way holds it for the header deadline (20 s).
+                connection.send("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+                assertEquals(200, connection.read().status());
+                connection.send("GET /echo HTTP/1.1\r\n");
             }
             try (RawHttp extra = new RawHttp(base.getPort())) {
                 RawHttp.Response refused = extra.read();
