@@ -24,7 +24,7 @@ import org.jmapauthproxy.credential.RedisInvalidations;
 import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.jmap.PublicBase;
 import org.jmapauthproxy.jmap.SessionRewriter;
-import org.jmapauthproxy.jmap.WellKnownRewriter;
+import org.jmapauthproxy.jmap.LocationRebaser;
 import org.jmapauthproxy.ops.AccessLog;
 import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.ops.ProxyMetrics;
@@ -264,7 +264,8 @@ public class ProxyBeans {
     Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
         Forwarder forwarder = new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
-                longLived, List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)),
+                longLived, List.of(new SessionRewriter(publicBase)),
+                List.of(new LocationRebaser(publicBase, origin.host(), origin.port(), origin.basePath())),
                 config.maxUploadSize().asLongValue());
         metrics.originPool("requests", forwarder.requestsInFlight());
         metrics.originPool("streams", forwarder.streamsInFlight());

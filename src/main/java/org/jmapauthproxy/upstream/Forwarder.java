@@ -45,14 +45,18 @@ public final class Forwarder {
     private final AtomicInteger streamsInFlight = new AtomicInteger();
     private final LongLivedStreams longLived;
     private final List<ResponseRewriter> rewriters;
+    private final List<ResponseHeaderRewriter> headerRewriters;
     private final long maxUploadSize;
 
     /**
      * @param openStreams gauge of event streams currently relayed
      * @param rewriters   the responses the proxy changes instead of streaming, tried in order
+     * @param headerRewriters applied, in order, to the headers of every proxied response
      */
     public Forwarder(Vertx vertx, Origin origin, long firstByteTimeoutMillis, AtomicInteger openStreams,
-                     LongLivedStreams longLived, List<ResponseRewriter> rewriters, long maxUploadSize) {
+                     LongLivedStreams longLived, List<ResponseRewriter> rewriters,
+                     List<ResponseHeaderRewriter> headerRewriters, long maxUploadSize) {
+        this.headerRewriters = List.copyOf(headerRewriters);
         this.maxUploadSize = maxUploadSize;
         this.vertx = vertx;
         this.origin = origin;
@@ -232,6 +236,15 @@ public final class Forwarder {
             originResponse.end();
             ctx.fail(new ProxyFailure(Reason.ORIGIN_REJECTED_CREDENTIALS, "origin answered 401"));
             return;
+        }
+        if (!headerRewriters.isEmpty()) {
+            // Whichever path writes the head (the relay below or a rewriter), these run just before.
+            HttpServerRequest request = ctx.request();
+            ctx.addHeadersEndHandler(v -> {
+                for (ResponseHeaderRewriter rewriter : headerRewriters) {
+                    rewriter.rewrite(request, response.headers());
+                }
+            });
         }
         for (ResponseRewriter rewriter : rewriters) {
             if (rewriter.handles(ctx, originResponse)) {

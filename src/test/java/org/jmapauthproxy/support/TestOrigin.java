@@ -74,6 +74,14 @@ public final class TestOrigin {
             request.response().setStatusCode(301)
                     .putHeader("Location", "http://" + request.getHeader("Host") + "/jmap")
                     .end();
+        } else if (path.equals("/.well-known/caldav") || path.equals("/.well-known/carddav")) {
+            // Like Cyrus (any method, GET or PROPFIND): 301 to its own absolute URL, built from Host.
+            request.response().setStatusCode(301)
+                    .putHeader("Location", "http://" + request.getHeader("Host")
+                            + (path.endsWith("caldav") ? "/dav/calendars" : "/dav/addressbooks"))
+                    .end();
+        } else if (path.equals("/redirect")) {
+            redirect(request);
         } else if (path.startsWith("/jmap/eventsource")) {
             eventSource(request);
         } else if (path.equals("/origin-stats")) {
@@ -206,6 +214,27 @@ public final class TestOrigin {
             body = gzip(body);
         }
         response.end(Buffer.buffer(body));
+    }
+
+    /**
+     * {@code /redirect?status=N&location=L&content-location=C&self=PATH}: answers N with the given
+     * headers; {@code self=PATH} makes the location this origin's own absolute URL of PATH (from the
+     * Host received), the way Cyrus builds its DAV redirects.
+     */
+    private void redirect(HttpServerRequest request) {
+        HttpServerResponse response = request.response()
+                .setStatusCode(Integer.parseInt(java.util.Objects.requireNonNullElse(request.getParam("status"), "302")));
+        String self = request.getParam("self");
+        if (self != null) {
+            response.headers().add("Location", "http://" + request.getHeader("Host") + self);
+        }
+        for (String location : request.params().getAll("location")) {
+            response.headers().add("Location", location);
+        }
+        for (String location : request.params().getAll("content-location")) {
+            response.headers().add("Content-Location", location);
+        }
+        response.putHeader("Content-Type", "text/plain").end("moved");
     }
 
     /** text/event-stream: the Last-Event-ID received, then one event every 100 ms until the client leaves. */
