@@ -98,8 +98,12 @@ public final class CredentialService {
         return new ProxyFailure(Reason.STORE_UNAVAILABLE, "session store error");
     }
 
-    /** Turns one stored session into the origin credential for {@code sessionId}. */
-    OriginCredential decode(StoredSession session, String sessionId) {
+    /**
+     * Turns one stored session into the origin credential for {@code sessionId} (also used by the
+     * {@code session check} command); fails with {@code UNKNOWN_SESSION} or {@code BAD_CREDENTIALS},
+     * whose details name what is wrong and never a credential.
+     */
+    public OriginCredential decode(StoredSession session, String sessionId) {
         if (session == null) {
             throw new ProxyFailure(Reason.UNKNOWN_SESSION, "unknown session");
         }
