@@ -29,6 +29,7 @@ import org.jmapauthproxy.ops.AccessLog;
 import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.ops.ProxyMetrics;
 import org.jmapauthproxy.ops.RequestLog;
+import org.jmapauthproxy.route.Cors;
 import org.jmapauthproxy.route.FrontDoor;
 import org.jmapauthproxy.route.InFlight;
 import org.jmapauthproxy.route.ProxyRoute;
@@ -306,6 +307,7 @@ public class ProxyBeans {
     ProxyRoute proxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
                           Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight) {
         return new ProxyRoute(extractor, verifier, credentials, forwarder, webSockets, log, inFlight,
-                config.maxUploadSize().asLongValue(), config.trustForwardedHeaders());
+                config.maxUploadSize().asLongValue(), config.trustForwardedHeaders(),
+                new Cors(config.cors().allowedOrigins().orElse(List.of()), config.cors().maxAge()));
     }
 }

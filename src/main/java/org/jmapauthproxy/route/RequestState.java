@@ -19,6 +19,7 @@ public final class RequestState {
     private String user;
     private boolean stream;
     private boolean counted;
+    private boolean preflight;
 
     public RequestState(String requestId, long startNanos) {
         this.requestId = requestId;
@@ -53,6 +54,15 @@ public final class RequestState {
 
     public void rejected(Reason reason) {
         this.rejection = reason;
+    }
+
+    /** The proxy answered the request as a CORS preflight itself. */
+    public void answeredPreflight() {
+        this.preflight = true;
+    }
+
+    public boolean preflight() {
+        return preflight;
     }
 
     /** Why the request was not proxied, or {@code null} when it was. */

@@ -68,8 +68,17 @@ public final class TestOrigin {
         } else if (path.startsWith("/slow/")) {
             long ms = Long.parseLong(path.substring("/slow/".length()));
             vertx.setTimer(ms, id -> request.response().end("late"));
+        } else if (path.equals("/jmap/") && request.method() == io.vertx.core.http.HttpMethod.POST) {
+            api(request, entry);
         } else if (path.equals("/jmap") || path.equals("/jmap/")) {
             session(request);
+        } else if (path.equals("/origin-cors")) {
+            // Cyrus's own CORS answer, which the proxy must replace.
+            request.response().putHeader("Access-Control-Allow-Origin", "*")
+                    .putHeader("Access-Control-Allow-Methods", "GET")
+                    .putHeader("Access-Control-Expose-Headers", "X-Origin-Only")
+                    .putHeader("Vary", "Accept-Encoding")
+                    .putHeader("Content-Type", "application/json").end("{\"ok\":true}");
         } else if (path.equals("/.well-known/jmap")) {
             request.response().setStatusCode(301)
                     .putHeader("Location", "http://" + request.getHeader("Host") + "/jmap")
@@ -235,6 +244,38 @@ public final class TestOrigin {
             response.headers().add("Content-Location", location);
         }
         response.putHeader("Content-Type", "text/plain").end("moved");
+    }
+
+    /**
+     * The JMAP API URL ({@code POST /jmap/}): answers each method call with a fixed result, naming the
+     * bytes received, so a test can see that a JSON request passed whole.
+     */
+    private void api(HttpServerRequest request, JsonObject entry) {
+        Buffer body = Buffer.buffer();
+        request.handler(chunk -> {
+            body.appendBuffer(chunk);
+            entry.put("bodyLength", (long) body.length());
+        });
+        request.endHandler(v -> {
+            entry.put("complete", true);
+            JsonArray responses = new JsonArray();
+            try {
+                JsonArray calls = new JsonObject(body).getJsonArray("methodCalls", new JsonArray());
+                for (Object call : calls) {
+                    JsonArray c = (JsonArray) call;
+                    responses.add(new JsonArray().add(c.getString(0)).add(new JsonObject().put("accountId", "alice")
+                            .put("list", new JsonArray().add(new JsonObject().put("id", "inbox").put("name", "Inbox"))))
+                            .add(c.getString(2)));
+                }
+            } catch (RuntimeException e) {
+                request.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+                        .end("{\"type\":\"urn:ietf:params:jmap:error:notJSON\"}");
+                return;
+            }
+            request.response().putHeader("Content-Type", "application/json")
+                    .end(new JsonObject().put("methodResponses", responses).put("sessionState", "0")
+                            .put("receivedBytes", body.length()).encode());
+        });
     }
 
     /** text/event-stream: the Last-Event-ID received, then one event every 100 ms until the client leaves. */
