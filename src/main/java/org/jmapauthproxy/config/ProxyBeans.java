@@ -24,6 +24,7 @@ import org.jmapauthproxy.credential.RedisInvalidations;
 import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.jmap.PublicBase;
 import org.jmapauthproxy.jmap.SessionRewriter;
+import org.jmapauthproxy.jmap.JmapLimits;
 import org.jmapauthproxy.jmap.LocationRebaser;
 import org.jmapauthproxy.ops.AccessLog;
 import org.jmapauthproxy.ops.LongLivedStreams;
@@ -262,10 +263,17 @@ public class ProxyBeans {
 
     @Produces
     @Singleton
-    Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived) {
+    JmapLimits jmapLimits() {
+        return new JmapLimits();
+    }
+
+    @Produces
+    @Singleton
+    Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived,
+                        JmapLimits jmapLimits) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
         Forwarder forwarder = new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
-                longLived, List.of(new SessionRewriter(publicBase)),
+                longLived, List.of(new SessionRewriter(publicBase, jmapLimits)),
                 List.of(new LocationRebaser(publicBase, origin.host(), origin.port(), origin.basePath())),
                 config.maxUploadSize().asLongValue());
         metrics.originPool("requests", forwarder.requestsInFlight());
@@ -305,9 +313,10 @@ public class ProxyBeans {
     @Produces
     @Singleton
     ProxyRoute proxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
-                          Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight) {
+                          Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight,
+                          JmapLimits jmapLimits) {
         return new ProxyRoute(extractor, verifier, credentials, forwarder, webSockets, log, inFlight,
                 config.maxUploadSize().asLongValue(), config.trustForwardedHeaders(),
-                new Cors(config.cors().allowedOrigins().orElse(List.of()), config.cors().maxAge()));
+                new Cors(config.cors().allowedOrigins().orElse(List.of()), config.cors().maxAge()), jmapLimits);
     }
 }

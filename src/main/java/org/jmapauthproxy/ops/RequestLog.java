@@ -40,6 +40,9 @@ public final class RequestLog {
         if (rejection == Reason.STORE_UNAVAILABLE) {
             metrics.storeError();
         }
+        if (rejection == Reason.JMAP_LIMIT && state.refusedLimit() != null) {
+            metrics.jmapLimitRefused(state.refusedLimit());
+        }
         if (access.enabled()) {
             HttpServerRequest request = ctx.request();
             access.request(request.method().name(), request.path(), status, duration, ctx.response().bytesWritten(),

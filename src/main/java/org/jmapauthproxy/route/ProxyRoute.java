@@ -43,12 +43,17 @@ public final class ProxyRoute {
     private final long maxUploadSize;
     private final boolean trustForwarded;
     private final Cors cors;
+    private final Admission admission;
 
-    /** @param cors the CORS policy; one without allowed origins changes nothing */
+    /**
+     * @param cors      the CORS policy; one without allowed origins changes nothing
+     * @param admission the per-user check an authenticated request passes before it is forwarded
+     */
     public ProxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
                       Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight,
-                      long maxUploadSize, boolean trustForwarded, Cors cors) {
+                      long maxUploadSize, boolean trustForwarded, Cors cors, Admission admission) {
         this.cors = cors;
+        this.admission = admission;
         this.extractor = extractor;
         this.verifier = verifier;
         this.credentials = credentials;
@@ -115,6 +120,10 @@ public final class ProxyRoute {
             }
             SessionToken session = verifier.verify(compact.jwt());
             state.user(session.subject());
+            String account = session.subject() != null ? "sub:" + session.subject() : "sid:" + session.sessionId();
+            state.account(account);
+            Runnable release = admission.admit(request, account, state);
+            ctx.addEndHandler(v -> release.run());
             long lookupStart = System.nanoTime();
             credentials.credentialFor(session).onComplete(ar -> {
                 state.lookupTook(System.nanoTime() - lookupStart);

@@ -194,10 +194,15 @@ public final class Forwarder {
                 // A declared length was checked against the limit before the token; a body without
                 // one (chunked, HTTP/2) is counted as it flows and cut where it passes the limit.
                 originRequest.setChunked(true);
-                body = new BoundedBody(request, maxUploadSize, () -> {
+                // A JMAP limit of the user's session (maxSizeRequest, maxSizeUpload) may be lower.
+                boolean jmapLimit = state.bodyLimit() >= 0 && state.bodyLimit() < maxUploadSize;
+                long limit = jmapLimit ? state.bodyLimit() : maxUploadSize;
+                body = new BoundedBody(request, limit, () -> {
                     // Answer first: resetting the origin exchange fails its response at once.
                     if (!response.headWritten()) {
-                        ctx.fail(new ProxyFailure(Reason.UPLOAD_TOO_LARGE, "body exceeds " + maxUploadSize + " bytes"));
+                        ctx.fail(jmapLimit
+                                ? ProxyFailure.jmapLimit(state.bodyLimitName(), "body exceeds " + limit + " bytes")
+                                : new ProxyFailure(Reason.UPLOAD_TOO_LARGE, "body exceeds " + limit + " bytes"));
                     } else {
                         response.reset();
                     }

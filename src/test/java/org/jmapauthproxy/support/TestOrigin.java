@@ -50,8 +50,18 @@ public final class TestOrigin {
             originLog(request);
             return;
         }
+        if (path.equals("/origin-await-held")) {
+            awaitHeld(request, Integer.parseInt(request.getParam("count")));
+            return;
+        }
+        if (path.equals("/origin-release")) {
+            release(request);
+            return;
+        }
         JsonObject entry = record(request);
-        if (path.startsWith("/bytes/")) {
+        if (request.params().contains("hold")) {
+            hold(request, entry);
+        } else if (path.startsWith("/bytes/")) {
             bytes(request, Long.parseLong(path.substring("/bytes/".length())));
         } else if (path.equals("/set-cookies")) {
             request.response()
@@ -133,6 +143,57 @@ public final class TestOrigin {
         request.response().putHeader("Content-Type", "application/json").end(all.encode());
     }
 
+    /** Requests answered only on {@code /origin-release}, and long-polls waiting for their number. */
+    private final java.util.List<HttpServerRequest> held = new java.util.ArrayList<>();
+    private final java.util.List<Runnable> heldWaiters = new java.util.ArrayList<>();
+
+    /** {@code ?hold}: the body is read whole, then the request waits for {@code /origin-release}. */
+    private void hold(HttpServerRequest request, JsonObject entry) {
+        long[] length = {0};
+        request.handler(chunk -> {
+            length[0] += chunk.length();
+            entry.put("bodyLength", length[0]);
+        });
+        request.endHandler(v -> {
+            entry.put("complete", true);
+            // The head and a first byte go out at once, so the proxy's first-byte timeout does not
+            // run while the test holds the exchange; the body ends on release.
+            request.response().setChunked(true).putHeader("Content-Type", "application/json").write("{");
+            synchronized (held) {
+                held.add(request);
+                new java.util.ArrayList<>(heldWaiters).forEach(Runnable::run);
+            }
+        });
+    }
+
+    /** {@code /origin-await-held?count=N}: answers once N requests are held (no sleeping in tests). */
+    private void awaitHeld(HttpServerRequest request, int count) {
+        synchronized (held) {
+            Runnable[] check = new Runnable[1];
+            check[0] = () -> {
+                if (held.size() >= count) {
+                    heldWaiters.remove(check[0]);
+                    request.response().end(Integer.toString(held.size()));
+                }
+            };
+            heldWaiters.add(check[0]);
+            check[0].run();
+        }
+    }
+
+    /** {@code /origin-release}: answers every held request 200 and says how many there were. */
+    private void release(HttpServerRequest request) {
+        java.util.List<HttpServerRequest> released;
+        synchronized (held) {
+            released = new java.util.ArrayList<>(held);
+            held.clear();
+        }
+        for (HttpServerRequest r : released) {
+            r.response().end("\"released\":true}");
+        }
+        request.response().end(Integer.toString(released.size()));
+    }
+
     /** Echoes method, raw URI, headers and a SHA-256 of the streamed body. */
     private void echo(HttpServerRequest request, JsonObject entry) {
         MessageDigest sha = sha256();
@@ -195,9 +256,17 @@ public final class TestOrigin {
     }
 
     private void session(HttpServerRequest request) {
+        // ?maxSizeRequest=N&maxConcurrentRequests=N&...: a session advertising these limits.
+        JsonObject core = new JsonObject().put("maxSizeUpload", 1073741824);
+        for (String limit : new String[]{"maxSizeRequest", "maxConcurrentRequests", "maxSizeUpload", "maxConcurrentUpload"}) {
+            String value = request.getParam(limit);
+            if (value != null) {
+                core.put(limit, Long.parseLong(value));
+            }
+        }
         JsonObject session = new JsonObject()
                 .put("capabilities", new JsonObject()
-                        .put("urn:ietf:params:jmap:core", new JsonObject().put("maxSizeUpload", 1073741824))
+                        .put("urn:ietf:params:jmap:core", core)
                         .put("urn:ietf:params:jmap:websocket", new JsonObject()
                                 .put("url", "wss:/jmap/ws/").put("supportsPush", true)))
                 .put("accounts", new JsonObject())
