@@ -28,6 +28,8 @@ public final class ProxyFailure extends RuntimeException {
         ORIGIN_UNREACHABLE(502, "Origin unreachable"),
         ORIGIN_TIMEOUT(504, "Origin did not answer in time"),
         BAD_REQUEST(400, "Malformed request"),
+        // RFC 8620 §3.6.1 names no status for urn:ietf:params:jmap:error:limit; its own example
+        // of that problem type ("limit": "maxSizeRequest") is sent with 400.
         JMAP_LIMIT(400, "Request over a limit the JMAP server advertises"),
         INTERNAL(500, "Internal proxy error");
 
