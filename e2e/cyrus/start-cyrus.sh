@@ -1,5 +1,5 @@
 #!/bin/bash
-# start-cyrus.sh - install (when missing), configure and start a Cyrus IMAP 3.6 JMAP server for the
+# start-cyrus.sh - install (when missing), configure and start a Cyrus IMAP 3.6 JMAP/CalDAV/CardDAV server for the
 # end-to-end tests, on loopback only and without systemd (Debian 12, as root). Idempotent: a second
 # run rewrites the config, reloads the running server and prints "cyrus ready" again.
 #
@@ -106,8 +106,8 @@ sasl_sasldb_path: $DIR/etc/sasldb2
 sasl_mech_list: PLAIN LOGIN
 sasl_auto_transition: no
 
-# JMAP (httpd). conversations are mandatory for the jmap module.
-httpmodules: jmap
+# JMAP, CalDAV and CardDAV (httpd). conversations are mandatory for the jmap module.
+httpmodules: jmap caldav carddav
 conversations: yes
 conversations_db: twoskip
 specialusealways: yes

@@ -15,6 +15,8 @@ import org.jmapauthproxy.token.HmacJwtSigner;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.InputStreamReader;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -38,12 +40,40 @@ public final class SessionCommand {
     static final String USAGE = """
             usage: session --user NAME [--sid ID] [--ttl SECONDS] [--profile prod|dev] [--no-password]
               reads the password from standard input (first line), stores the sealed session in Redis
-              and prints the session token. --no-password stores {"user": NAME} for origin.auth=cyrus-jwt.""";
+              and prints the session token. --no-password stores {"user": NAME} for origin.auth=cyrus-jwt.
+            usage: session check [--sid ID] [--token-file FILE] [--profile prod|dev]
+              says whether a token (FILE or standard input) and its Redis session will work.""";
 
     private SessionCommand() {
     }
 
     public static int run(String... args) {
+        return run(null, System.in, System.out, System.err, args);
+    }
+
+    /**
+     * @param given the settings to use, or {@code null} to read them like the proxy does for
+     *              {@code --profile} (tests pass the running proxy's)
+     */
+    static int run(SmallRyeConfig given, InputStream in, PrintStream out, PrintStream err, String... args) {
+        if (args.length > 0 && "check".equals(args[0])) {
+            Map<String, String> options = new LinkedHashMap<>();
+            for (int i = 1; i < args.length; i++) {
+                if (args[i].startsWith("--") && i + 1 < args.length) {
+                    options.put(args[i].substring(2), args[++i]);
+                } else {
+                    err.println(SessionCheck.USAGE);
+                    return 2;
+                }
+            }
+            try {
+                return SessionCheck.run(given != null ? given : config(options.getOrDefault("profile", "prod")),
+                        in, out, options);
+            } catch (CommandFailure e) {
+                err.println("session check: " + e.getMessage());
+                return 1;
+            }
+        }
         Map<String, String> options = new LinkedHashMap<>();
         boolean noPassword = false;
         for (int i = 0; i < args.length; i++) {
@@ -53,27 +83,27 @@ public final class SessionCommand {
             } else if (arg.startsWith("--") && i + 1 < args.length) {
                 options.put(arg.substring(2), args[++i]);
             } else {
-                System.err.println(USAGE);
+                err.println(USAGE);
                 return 2;
             }
         }
         String user = options.get("user");
         if (user == null || user.isEmpty() || user.contains(":")) {
-            System.err.println(USAGE);
+            err.println(USAGE);
             return 2;
         }
         try {
-            SmallRyeConfig config = config(options.getOrDefault("profile", "prod"));
+            SmallRyeConfig config = given != null ? given : config(options.getOrDefault("profile", "prod"));
             String sid = options.getOrDefault("sid", randomSessionId());
             long ttl = Long.parseLong(options.getOrDefault("ttl", "3600"));
             String value = noPassword ? new JsonObject().put("user", user).encode()
-                    : new JsonObject().put("credentials", seal(config, sid, user, readPassword())).encode();
+                    : new JsonObject().put("credentials", seal(config, sid, user, readPassword(in))).encode();
             store(config, sid, value, ttl);
-            System.out.println(token(config, sid, user, ttl));
-            System.err.printf("stored session %s for %s, expires in %d s%n", sid, user, ttl);
+            out.println(token(config, sid, user, ttl));
+            err.printf("stored session %s for %s, expires in %d s%n", sid, user, ttl);
             return 0;
         } catch (CommandFailure e) {
-            System.err.println("session: " + e.getMessage() + profileHint(options));
+            err.println("session: " + e.getMessage() + profileHint(options));
             return 1;
         }
     }
@@ -110,9 +140,9 @@ public final class SessionCommand {
         return builder.build();
     }
 
-    private static String readPassword() throws CommandFailure {
+    private static String readPassword(InputStream in) throws CommandFailure {
         try {
-            String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            String line = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
             if (line == null || line.isEmpty()) {
                 throw new CommandFailure("no password on standard input");
             }
@@ -177,7 +207,7 @@ public final class SessionCommand {
         }
     }
 
-    private static String rootMessage(Throwable e) {
+    static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null) {
             t = t.getCause();

@@ -89,6 +89,16 @@ public final class ConfigCheck {
                 problems.add("authproxy.public-url must be an absolute http(s) URL");
             }
         });
+        List<String> origins = config.cors().allowedOrigins().orElse(List.of());
+        for (int i = 0; i < origins.size(); i++) {
+            String problem = corsOriginProblem(origins.get(i));
+            if (problem != null) {
+                problems.add("authproxy.cors.allowed-origins[" + i + "] " + problem);
+            }
+        }
+        if (config.cors().maxAge().isNegative()) {
+            problems.add("authproxy.cors.max-age must not be negative");
+        }
         if (config.maxUploadSize().asLongValue() <= 0) {
             problems.add("authproxy.max-upload-size must be positive");
         }
@@ -172,6 +182,35 @@ public final class ConfigCheck {
             }
             default -> problems.add("authproxy.origin.auth must be basic or cyrus-jwt");
         }
+    }
+
+    /**
+     * Why a CORS origin cannot match what a browser sends in {@code Origin} (the serialised origin:
+     * scheme, host, port when not the default, nothing else), or {@code null} when it can.
+     */
+    static String corsOriginProblem(String origin) {
+        if (origin.contains("*")) {
+            return "must not be a wildcard: credentials are allowed, so each origin is named";
+        }
+        URI uri;
+        try {
+            uri = URI.create(origin);
+        } catch (IllegalArgumentException e) {
+            return "must be scheme://host[:port]";
+        }
+        String scheme = uri.getScheme();
+        if (scheme == null || !(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
+                || uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null
+                || !(uri.getRawPath() == null || uri.getRawPath().isEmpty())) {
+            return "must be scheme://host[:port] (http or https, no path, not even /)";
+        }
+        int defaultPort = scheme.equals("https") ? 443 : 80;
+        String serialised = scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT)
+                + (uri.getPort() < 0 || uri.getPort() == defaultPort ? "" : ":" + uri.getPort());
+        if (!serialised.equals(origin)) {
+            return "must be written as browsers send it: " + serialised;
+        }
+        return null;
     }
 
     /** Decodes a base64 AES-256 key, or {@code null} when it is not exactly 32 bytes of base64. */

@@ -26,11 +26,13 @@ import org.jmapauthproxy.credential.SessionChannels;
 import org.jmapauthproxy.exchange.OpenChannels;
 import org.jmapauthproxy.jmap.PublicBase;
 import org.jmapauthproxy.jmap.SessionRewriter;
-import org.jmapauthproxy.jmap.WellKnownRewriter;
+import org.jmapauthproxy.jmap.JmapLimits;
+import org.jmapauthproxy.jmap.LocationRebaser;
 import org.jmapauthproxy.ops.AccessLog;
 import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.ops.ProxyMetrics;
 import org.jmapauthproxy.ops.RequestLog;
+import org.jmapauthproxy.route.Cors;
 import org.jmapauthproxy.route.FrontDoor;
 import org.jmapauthproxy.route.InFlight;
 import org.jmapauthproxy.route.ProxyRoute;
@@ -273,11 +275,18 @@ public class ProxyBeans {
 
     @Produces
     @Singleton
+    JmapLimits jmapLimits() {
+        return new JmapLimits();
+    }
+
+    @Produces
+    @Singleton
     Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived,
-                        OpenChannels channels) {
+                        JmapLimits jmapLimits, OpenChannels channels) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
         Forwarder forwarder = new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
-                longLived, List.of(new SessionRewriter(publicBase), new WellKnownRewriter(publicBase)),
+                longLived, List.of(new SessionRewriter(publicBase, jmapLimits)),
+                List.of(new LocationRebaser(publicBase, origin.host(), origin.port(), origin.basePath())),
                 config.maxUploadSize().asLongValue(), channels, Clock.systemUTC());
         metrics.originPool("requests", forwarder.requestsInFlight());
         metrics.originPool("streams", forwarder.streamsInFlight());
@@ -316,8 +325,10 @@ public class ProxyBeans {
     @Produces
     @Singleton
     ProxyRoute proxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
-                          Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight) {
+                          Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight,
+                          JmapLimits jmapLimits) {
         return new ProxyRoute(extractor, verifier, credentials, forwarder, webSockets, log, inFlight,
-                config.maxUploadSize().asLongValue(), config.trustForwardedHeaders());
+                config.maxUploadSize().asLongValue(), config.trustForwardedHeaders(),
+                new Cors(config.cors().allowedOrigins().orElse(List.of()), config.cors().maxAge()), jmapLimits);
     }
 }

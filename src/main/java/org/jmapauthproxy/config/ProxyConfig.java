@@ -57,6 +57,23 @@ public interface ProxyConfig {
     @WithDefault("1G")
     MemorySize maxUploadSize();
 
+    /** CORS for browser clients served from other origins; off while no origin is allowed. */
+    Cors cors();
+
+    /** CORS, answered by the proxy itself on the proxy port (Quarkus's CORS filter does not serve it). */
+    interface Cors {
+        /**
+         * Origins allowed to call the proxy from a browser, exactly as browsers send them in
+         * {@code Origin} ({@code scheme://host[:port]}, lower case, no default port, no path). Not
+         * {@code *}: credentials (the token cookie, {@code Authorization}) are allowed. Empty: CORS off.
+         */
+        Optional<List<String>> allowedOrigins();
+
+        /** How long a browser may remember a preflight answer ({@code Access-Control-Max-Age}). */
+        @WithDefault("10m")
+        Duration maxAge();
+    }
+
     /** Access log settings. */
     interface Log {
         /** Add the token's {@code sub} to each access line (off by default: it identifies a person). */

@@ -114,8 +114,12 @@ public final class CredentialService {
         return new Authorised(credential, key, session.fingerprint());
     }
 
-    /** Turns one stored session into the origin credential for {@code sessionId}. */
-    OriginCredential decode(StoredSession session, String sessionId) {
+    /**
+     * Turns one stored session into the origin credential for {@code sessionId} (also used by the
+     * {@code session check} command); fails with {@code UNKNOWN_SESSION} or {@code BAD_CREDENTIALS},
+     * whose details name what is wrong and never a credential.
+     */
+    public OriginCredential decode(StoredSession session, String sessionId) {
         if (session == null) {
             throw new ProxyFailure(Reason.UNKNOWN_SESSION, "unknown session");
         }

@@ -35,7 +35,28 @@ public record StoredSession(String credentials, String user, boolean malformed) 
         }
         Object credentials = json.getValue("credentials");
         Object user = json.getValue("user");
-        return new StoredSession(credentials instanceof String c ? c : null, user instanceof String u ? u : null, false);
+        return new StoredSession(credentials instanceof String c ? withoutTrailingWhitespace(c) : null,
+                user instanceof String u ? u : null, false);
+    }
+
+    /**
+     * The encoded credentials without trailing white space. Back-ends migrated from hyper-auth-proxy
+     * may have stored raw shell {@code base64} output, which ends in a newline; hyper-auth-proxy took
+     * one trailing {@code \n} off the value before putting it after {@code Basic}. Base64 itself
+     * never ends in white space, so nothing a sealed value needs is lost. The decoded plaintext is
+     * not trimmed: a newline inside it is part of the password (hyper-auth-proxy sent it to the
+     * origin too) and is refused as a header-breaking character.
+     */
+    static String withoutTrailingWhitespace(String encoded) {
+        int end = encoded.length();
+        while (end > 0 && isWhitespace(encoded.charAt(end - 1))) {
+            end--;
+        }
+        return end == encoded.length() ? encoded : encoded.substring(0, end);
+    }
+
+    private static boolean isWhitespace(char c) {
+        return c == '\n' || c == '\r' || c == ' ' || c == '\t';
     }
 
     /**

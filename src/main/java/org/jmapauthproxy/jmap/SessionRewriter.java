@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.route.ProxyFailure;
+import org.jmapauthproxy.route.RequestState;
 import org.jmapauthproxy.upstream.HeaderPolicy;
 import org.jmapauthproxy.upstream.ResponseRewriter;
 
@@ -59,11 +60,18 @@ public final class SessionRewriter implements ResponseRewriter {
     static final int MEMO_MAX_BASE = 256;
 
     private final PublicBase publicBase;
-    private final Map<Original, byte[]> memo = new ConcurrentHashMap<>();
+    private final JmapLimits limits;
+    private final Map<Original, Rewritten> memo = new ConcurrentHashMap<>();
     private final AtomicLong memoBytes = new AtomicLong();
 
-    public SessionRewriter(PublicBase publicBase) {
+    /** @param limits where the limits each user's session advertises are recorded */
+    public SessionRewriter(PublicBase publicBase, JmapLimits limits) {
         this.publicBase = publicBase;
+        this.limits = limits;
+    }
+
+    /** A document as the client gets it, and the limits it advertises ({@code null}: none). */
+    record Rewritten(byte[] body, JmapLimits.Limits limits) {
     }
 
     static boolean isSessionRequest(HttpServerRequest request) {
@@ -138,7 +146,12 @@ public final class SessionRewriter implements ResponseRewriter {
     }
 
     private void send(RoutingContext ctx, HttpClientResponse origin, Buffer body) throws IOException {
-        byte[] out = rewritten(body.getBytes(), encoding(origin), publicBase.of(ctx.request()));
+        Rewritten rewritten = rewritten(body.getBytes(), encoding(origin), publicBase.of(ctx.request()));
+        RequestState state = ctx.get(RequestState.KEY);
+        if (state != null) {
+            limits.learn(state.account(), rewritten.limits());
+        }
+        byte[] out = rewritten.body();
         HttpServerResponse response = ctx.response();
         response.setStatusCode(origin.statusCode());
         HeaderPolicy.toClient(origin.headers(), response.headers());
@@ -149,24 +162,25 @@ public final class SessionRewriter implements ResponseRewriter {
     }
 
     /**
-     * The document as the client gets it. The result depends on nothing but the origin's bytes, their
+     * The document as the client gets it, with the limits it advertises. The result depends on nothing but the origin's bytes, their
      * coding and the public base, so it is remembered for small documents: a client fetching its
      * unchanged session again costs a comparison instead of a JSON parse and serialisation (and a
      * gzip round trip). A changed document is a different key. The memo is bounded and holds
      * nothing that the session document itself does not (no token, no credential).
      */
-    byte[] rewritten(byte[] body, String encoding, String base) throws IOException {
+    Rewritten rewritten(byte[] body, String encoding, String base) throws IOException {
         Original key = body.length <= MEMO_MAX_BYTES && base.length() <= MEMO_MAX_BASE
                 ? new Original(base, encoding, body) : null;
-        byte[] out = key == null ? null : memo.get(key);
+        Rewritten out = key == null ? null : memo.get(key);
         if (out != null) {
             return out;
         }
         JsonObject session = new JsonObject(Buffer.buffer(decode(body, encoding)));
+        JmapLimits.Limits advertised = JmapLimits.Limits.of(session);
         rebase(session, base);
-        out = encode(session.toBuffer().getBytes(), encoding);
+        out = new Rewritten(encode(session.toBuffer().getBytes(), encoding), advertised);
         if (key != null) {
-            long size = (long) body.length + out.length + base.length();
+            long size = (long) body.length + out.body().length + base.length();
             if (memo.size() >= MEMO_ENTRIES || memoBytes.addAndGet(size) > MEMO_MAX_TOTAL) {
                 memo.clear();
                 memoBytes.set(size);

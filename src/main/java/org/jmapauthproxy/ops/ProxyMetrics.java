@@ -45,6 +45,28 @@ public final class ProxyMetrics {
                 .description("Event streams relayed right now").register(registry));
         keep(Gauge.builder("authproxy.websockets.open", openWebSockets, AtomicInteger::get)
                 .description("WebSockets relayed right now").register(registry));
+        registerJmapLimits();
+    }
+
+    /** The JMAP limits the proxy enforces (a bounded tag: these names only). */
+    private static final List<String> JMAP_LIMITS = List.of("maxConcurrentRequests", "maxSizeRequest",
+            "maxConcurrentUpload", "maxSizeUpload");
+    private final Map<String, Counter> jmapLimitRefusals = new java.util.HashMap<>();
+
+    private void registerJmapLimits() {
+        for (String limit : JMAP_LIMITS) {
+            jmapLimitRefusals.put(limit, keep(Counter.builder("authproxy.jmap.limit.refusals")
+                    .description("Requests refused for a limit of the JMAP session (RFC 8620 §3.6.1)")
+                    .tag("limit", limit).register(registry)));
+        }
+    }
+
+    /** Counts a request refused for the JMAP limit {@code limit}. */
+    public void jmapLimitRefused(String limit) {
+        Counter counter = jmapLimitRefusals.get(limit);
+        if (counter != null) {
+            counter.increment();
+        }
     }
 
     private <M extends Meter> M keep(M meter) {

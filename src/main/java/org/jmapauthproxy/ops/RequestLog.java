@@ -28,7 +28,8 @@ public final class RequestLog {
         int status = ctx.response().getStatusCode();
         boolean completed = ctx.response().ended();
         Reason rejection = state.rejection();
-        String outcome = rejection != null ? rejection.label() : completed ? "proxied" : "aborted";
+        String outcome = rejection != null ? rejection.label()
+                : state.preflight() ? "preflight" : completed ? "proxied" : "aborted";
         metrics.requestEnded(outcome, status, duration);
         if (state.lookupNanos() >= 0) {
             metrics.lookupTook(state.lookupNanos());
@@ -38,6 +39,9 @@ public final class RequestLog {
         }
         if (rejection == Reason.STORE_UNAVAILABLE) {
             metrics.storeError();
+        }
+        if (rejection == Reason.JMAP_LIMIT && state.refusedLimit() != null) {
+            metrics.jmapLimitRefused(state.refusedLimit());
         }
         if (access.enabled()) {
             HttpServerRequest request = ctx.request();

@@ -45,6 +45,7 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         RequestState state = ctx.get(RequestState.KEY);
         if (state != null) {
             state.rejected(failure.reason());
+            state.refusedLimit(failure.jmapLimit());
         }
         HttpServerResponse response = ctx.response();
         if (response.closed() || response.ended()) {
@@ -92,7 +93,8 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (reason == Reason.METHOD_NOT_ALLOWED) {
             response.putHeader(HttpHeaders.ALLOW, HeadCheck.ALLOWED_METHODS);
         }
-        response.end(document(reason, failure.getMessage(), state == null ? null : state.requestId())).onComplete(v -> {
+        response.end(document(reason, failure.getMessage(), state == null ? null : state.requestId(), failure.jmapLimit()))
+                .onComplete(v -> {
             if (unreadBody) {
                 ctx.request().connection().close();
             }
@@ -101,9 +103,20 @@ public final class ProblemResponse implements Handler<RoutingContext> {
 
     /** The RFC 9457 problem document of a refusal; {@code requestId} may be {@code null}. */
     static Buffer document(Reason reason, String detail, String requestId) {
+        return document(reason, detail, requestId, null);
+    }
+
+    /**
+     * @param jmapLimit the JMAP limit a {@link Reason#JMAP_LIMIT} refusal names: the document then has
+     *                  RFC 8620 §3.6.1's type {@code urn:ietf:params:jmap:error:limit} and {@code limit}
+     */
+    static Buffer document(Reason reason, String detail, String requestId, String jmapLimit) {
         JsonObject problem = new JsonObject()
-                .put("type", "about:blank")
-                .put("title", reason.title())
+                .put("type", jmapLimit == null ? "about:blank" : "urn:ietf:params:jmap:error:limit");
+        if (jmapLimit != null) {
+            problem.put("limit", jmapLimit);
+        }
+        problem.put("title", reason.title())
                 .put("status", reason.status())
                 .put("detail", detail)
                 .put("reason", reason.label());

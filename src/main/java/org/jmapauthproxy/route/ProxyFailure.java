@@ -28,6 +28,9 @@ public final class ProxyFailure extends RuntimeException {
         ORIGIN_UNREACHABLE(502, "Origin unreachable"),
         ORIGIN_TIMEOUT(504, "Origin did not answer in time"),
         BAD_REQUEST(400, "Malformed request"),
+        // RFC 8620 §3.6.1 names no status for urn:ietf:params:jmap:error:limit; its own example
+        // of that problem type ("limit": "maxSizeRequest") is sent with 400.
+        JMAP_LIMIT(400, "Request over a limit the JMAP server advertises"),
         INTERNAL(500, "Internal proxy error");
 
         private final int status;
@@ -53,15 +56,40 @@ public final class ProxyFailure extends RuntimeException {
     }
 
     private final Reason reason;
+    private final String jmapLimit;
 
     public ProxyFailure(Reason reason, String detail) {
         super(detail, null, false, false);
         this.reason = reason;
+        this.jmapLimit = null;
     }
 
     public ProxyFailure(Reason reason, String detail, Throwable cause) {
         super(detail, cause, false, false);
         this.reason = reason;
+        this.jmapLimit = null;
+    }
+
+    private ProxyFailure(String jmapLimit, String detail) {
+        super(detail, null, false, false);
+        this.reason = Reason.JMAP_LIMIT;
+        this.jmapLimit = jmapLimit;
+    }
+
+    /**
+     * A request refused for one of the limits of the JMAP session's core capability (RFC 8620 §2),
+     * answered as RFC 8620 §3.6.1 prescribes: problem type {@code urn:ietf:params:jmap:error:limit}
+     * with a {@code limit} property naming it.
+     *
+     * @param limit the limit's name in the capability, e.g. {@code maxSizeRequest}
+     */
+    public static ProxyFailure jmapLimit(String limit, String detail) {
+        return new ProxyFailure(limit, detail);
+    }
+
+    /** The JMAP limit a {@link Reason#JMAP_LIMIT} refusal names, else {@code null}. */
+    public String jmapLimit() {
+        return jmapLimit;
     }
 
     public Reason reason() {

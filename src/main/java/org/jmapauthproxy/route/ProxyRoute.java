@@ -42,10 +42,18 @@ public final class ProxyRoute {
     private final InFlight inFlight;
     private final long maxUploadSize;
     private final boolean trustForwarded;
+    private final Cors cors;
+    private final Admission admission;
 
+    /**
+     * @param cors      the CORS policy; one without allowed origins changes nothing
+     * @param admission the per-user check an authenticated request passes before it is forwarded
+     */
     public ProxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
                       Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight,
-                      long maxUploadSize, boolean trustForwarded) {
+                      long maxUploadSize, boolean trustForwarded, Cors cors, Admission admission) {
+        this.cors = cors;
+        this.admission = admission;
         this.extractor = extractor;
         this.verifier = verifier;
         this.credentials = credentials;
@@ -87,6 +95,15 @@ public final class ProxyRoute {
             return;
         }
         state.counted(true);
+        if (cors.enabled()) {
+            String origin = cors.allowedOrigin(request);
+            if (origin != null && Cors.isPreflight(request)) {
+                answerPreflight(ctx, origin, state);
+                return;
+            }
+            // Whoever writes the head (the relay, a rewriter, the failure handler), this runs last.
+            ctx.addHeadersEndHandler(v -> cors.actual(origin, ctx.response().headers()));
+        }
         try {
             if (request.method() == HttpMethod.CONNECT || request.method() == HttpMethod.TRACE) {
                 // HTTP/1.x heads are refused by the FrontDoor already; this covers HTTP/2 and dev mode.
@@ -103,6 +120,10 @@ public final class ProxyRoute {
             }
             SessionToken session = verifier.verify(compact.jwt());
             state.user(session.subject());
+            String account = session.subject() != null ? "sub:" + session.subject() : "sid:" + session.sessionId();
+            state.account(account);
+            Runnable release = admission.admit(request, account, state);
+            ctx.addEndHandler(v -> release.run());
             long lookupStart = System.nanoTime();
             credentials.credentialFor(session).onComplete(ar -> {
                 state.lookupTook(System.nanoTime() - lookupStart);
@@ -125,6 +146,18 @@ public final class ProxyRoute {
         } catch (ProxyFailure failure) {
             ctx.fail(failure);
         }
+    }
+
+    /** A preflight from an allowed origin: answered here, no token asked, nothing sent to the origin. */
+    private void answerPreflight(RoutingContext ctx, String origin, RequestState state) {
+        state.answeredPreflight();
+        HttpServerRequest request = ctx.request();
+        cors.preflight(request, origin, ctx.response().headers());
+        if (!request.isEnded()) {
+            // A preflight has no body; resuming lets the connection carry the next request.
+            request.resume();
+        }
+        ctx.response().setStatusCode(204).end();
     }
 
     private void leave(RequestState state) {

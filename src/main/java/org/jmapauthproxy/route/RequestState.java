@@ -22,6 +22,11 @@ public final class RequestState {
     private String sessionKey;
     private String fingerprint;
     private long expiresAt;
+    private boolean preflight;
+    private String account;
+    private String refusedLimit;
+    private long bodyLimit = -1;
+    private String bodyLimitName;
 
     public RequestState(String requestId, long startNanos) {
         this.requestId = requestId;
@@ -56,6 +61,51 @@ public final class RequestState {
 
     public void rejected(Reason reason) {
         this.rejection = reason;
+    }
+
+    /** Who the request is counted against for the JMAP limits: the token's subject, else its session. */
+    public void account(String account) {
+        this.account = account;
+    }
+
+    public String account() {
+        return account;
+    }
+
+    /**
+     * A limit on the request body lower than {@code authproxy.max-upload-size}: the JMAP limit
+     * {@code name} (e.g. {@code maxSizeRequest}) of {@code bytes}.
+     */
+    public void bodyLimit(long bytes, String name) {
+        this.bodyLimit = bytes;
+        this.bodyLimitName = name;
+    }
+
+    /** The body limit set by {@link #bodyLimit(long, String)}, or -1. */
+    public long bodyLimit() {
+        return bodyLimit;
+    }
+
+    public String bodyLimitName() {
+        return bodyLimitName;
+    }
+
+    /** The proxy answered the request as a CORS preflight itself. */
+    public void answeredPreflight() {
+        this.preflight = true;
+    }
+
+    public boolean preflight() {
+        return preflight;
+    }
+
+    /** The JMAP limit a {@code JMAP_LIMIT} refusal named. */
+    public void refusedLimit(String limit) {
+        this.refusedLimit = limit;
+    }
+
+    public String refusedLimit() {
+        return refusedLimit;
     }
 
     /** Why the request was not proxied, or {@code null} when it was. */

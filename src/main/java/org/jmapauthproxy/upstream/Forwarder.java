@@ -47,6 +47,7 @@ public final class Forwarder {
     private final AtomicInteger streamsInFlight = new AtomicInteger();
     private final LongLivedStreams longLived;
     private final List<ResponseRewriter> rewriters;
+    private final List<ResponseHeaderRewriter> headerRewriters;
     private final long maxUploadSize;
     private final OpenChannels channels;
     private final Clock clock;
@@ -54,10 +55,13 @@ public final class Forwarder {
     /**
      * @param openStreams gauge of event streams currently relayed
      * @param rewriters   the responses the proxy changes instead of streaming, tried in order
+     * @param headerRewriters applied, in order, to the headers of every proxied response
      */
     public Forwarder(Vertx vertx, Origin origin, long firstByteTimeoutMillis, AtomicInteger openStreams,
-                     LongLivedStreams longLived, List<ResponseRewriter> rewriters, long maxUploadSize,
+                     LongLivedStreams longLived, List<ResponseRewriter> rewriters,
+                     List<ResponseHeaderRewriter> headerRewriters, long maxUploadSize,
                      OpenChannels channels, Clock clock) {
+        this.headerRewriters = List.copyOf(headerRewriters);
         this.maxUploadSize = maxUploadSize;
         this.channels = channels;
         this.clock = clock;
@@ -197,10 +201,15 @@ public final class Forwarder {
                 // A declared length was checked against the limit before the token; a body without
                 // one (chunked, HTTP/2) is counted as it flows and cut where it passes the limit.
                 originRequest.setChunked(true);
-                body = new BoundedBody(request, maxUploadSize, () -> {
+                // A JMAP limit of the user's session (maxSizeRequest, maxSizeUpload) may be lower.
+                boolean jmapLimit = state.bodyLimit() >= 0 && state.bodyLimit() < maxUploadSize;
+                long limit = jmapLimit ? state.bodyLimit() : maxUploadSize;
+                body = new BoundedBody(request, limit, () -> {
                     // Answer first: resetting the origin exchange fails its response at once.
                     if (!response.headWritten()) {
-                        ctx.fail(new ProxyFailure(Reason.UPLOAD_TOO_LARGE, "body exceeds " + maxUploadSize + " bytes"));
+                        ctx.fail(jmapLimit
+                                ? ProxyFailure.jmapLimit(state.bodyLimitName(), "body exceeds " + limit + " bytes")
+                                : new ProxyFailure(Reason.UPLOAD_TOO_LARGE, "body exceeds " + limit + " bytes"));
                     } else {
                         response.reset();
                     }
@@ -239,6 +248,15 @@ public final class Forwarder {
             originResponse.end();
             ctx.fail(new ProxyFailure(Reason.ORIGIN_REJECTED_CREDENTIALS, "origin answered 401"));
             return;
+        }
+        if (!headerRewriters.isEmpty()) {
+            // Whichever path writes the head (the relay below or a rewriter), these run just before.
+            HttpServerRequest request = ctx.request();
+            ctx.addHeadersEndHandler(v -> {
+                for (ResponseHeaderRewriter rewriter : headerRewriters) {
+                    rewriter.rewrite(request, response.headers());
+                }
+            });
         }
         for (ResponseRewriter rewriter : rewriters) {
             if (rewriter.handles(ctx, originResponse)) {

@@ -7,7 +7,7 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * A hook on the origin's response for the few responses the proxy must change rather than stream
- * (the JMAP session document, the well-known redirect). Everything else is streamed untouched.
+ * (the JMAP session document). Everything else is streamed untouched.
  */
 public interface ResponseRewriter {
 

@@ -98,4 +98,41 @@ class ConfigCheckTest {
                 "authproxy.jwt.secret", GOOD_SECRET, "authproxy.credentials.encryption", "none",
                 "authproxy.origin.url", "https://cyrus/base")), REDIS));
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "https://mail.example.com             | -",
+            "http://127.0.0.1:5173                | -",
+            "http://[::1]:8080                    | -",
+            "*                                    | must not be a wildcard",
+            "https://*.example.com                | must not be a wildcard",
+            "https://mail.example.com/            | no path",
+            "https://mail.example.com/app         | no path",
+            "mail.example.com                     | scheme://host",
+            "ftp://mail.example.com               | scheme://host",
+            "https://user@mail.example.com        | scheme://host",
+            "https://Mail.Example.com             | as browsers send it: https://mail.example.com",
+            "https://mail.example.com:443         | as browsers send it: https://mail.example.com",
+            "null                                 | scheme://host",
+    })
+    void corsOriginsMustBeExactlyWhatBrowsersSend(String origin, String problem) {
+        String found = ConfigCheck.corsOriginProblem(origin);
+        if ("-".equals(problem)) {
+            assertEquals(null, found);
+        } else {
+            assertTrue(found != null && found.contains(problem), String.valueOf(found));
+        }
+    }
+
+    @Test
+    void everyBadCorsOriginIsListedByIndex() {
+        List<String> problems = ConfigCheck.problems(config(Map.of(
+                "authproxy.jwt.secret", GOOD_SECRET,
+                "authproxy.credentials.key", GOOD_KEY,
+                "authproxy.origin.url", "http://127.0.0.1:8008",
+                "authproxy.cors.allowed-origins", "https://ok.example,*,https://x.example/")), REDIS);
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("authproxy.cors.allowed-origins[1] "), problems.get(0));
+        assertTrue(problems.get(1).startsWith("authproxy.cors.allowed-origins[2] "), problems.get(1));
+    }
 }

@@ -323,4 +323,21 @@ class CyrusE2ETest {
         assertEquals(204, response.statusCode());
         assertTrue((System.nanoTime() - start) / 1_000_000 < 5_000, "the empty answer was held back");
     }
+
+    @Test
+    void maxSizeRequestThatCyrusAdvertisesIsEnforcedAtTheProxy() throws Exception {
+        JmapClient alice = login("alice", "alicepw");
+        JsonObject session = alice.discover();
+        long max = session.getJsonObject("capabilities").getJsonObject("urn:ietf:params:jmap:core").getLong("maxSizeRequest");
+        try (org.jmapauthproxy.support.RawHttp raw = new org.jmapauthproxy.support.RawHttp(base.getPort())) {
+            raw.send("POST /jmap/ HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort() + "\r\nAuthorization: Bearer "
+                    + alice.token() + "\r\nContent-Type: application/json\r\nContent-Length: " + (max + 1) + "\r\n\r\n");
+            org.jmapauthproxy.support.RawHttp.Response refused = raw.read();
+            assertEquals(400, refused.status(), refused.text());
+            JsonObject problem = new JsonObject(refused.text());
+            assertEquals("urn:ietf:params:jmap:error:limit", problem.getString("type"));
+            assertEquals("maxSizeRequest", problem.getString("limit"));
+        }
+        assertNotNull(inboxId(alice), "requests within the limit still work");
+    }
 }

@@ -49,6 +49,11 @@ final class JmapClient {
         return proxyBase;
     }
 
+    /** The session token, for tests that speak raw HTTP; never printed. */
+    String token() {
+        return token;
+    }
+
     /** Sends with the session token (if any) and checks that no Cyrus hop header came along. */
     HttpResponse<byte[]> send(HttpRequest.Builder request) throws IOException, InterruptedException {
         if (token != null) {

@@ -143,6 +143,48 @@ class JmapTest {
     }
 
     @Test
+    void davWellKnownRedirectsPointAtTheProxyForGetAndPropfind() throws Exception {
+        assertEquals(self() + "/dav/calendars", get("/.well-known/caldav", "").first("location"));
+        try (RawHttp raw = new RawHttp(base.getPort())) {
+            raw.send("PROPFIND /.well-known/carddav HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort()
+                    + "\r\nAuthorization: Bearer " + token + "\r\nDepth: 0\r\nContent-Length: 0\r\n\r\n");
+            RawHttp.Response response = raw.read();
+            assertEquals(301, response.status());
+            assertEquals(self() + "/dav/addressbooks", response.first("location"));
+        }
+    }
+
+    @Test
+    void originAbsoluteLocationAndContentLocationAreRebasedOnAnyStatus() throws Exception {
+        RawHttp.Response moved = get("/redirect?status=301&self=/dav/calendars/user/alice/", "");
+        assertEquals(301, moved.status());
+        assertEquals(self() + "/dav/calendars/user/alice/", moved.first("location"));
+        assertEquals("moved", moved.text(), "the body is streamed untouched");
+        String origin = "http://127.0.0.1:" + org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("authproxy.origin.url", String.class).replaceAll(".*:", "");
+        RawHttp.Response created = get("/redirect?status=201&location=" + origin + "/dav/x.ics"
+                + "&content-location=" + origin + "/dav/y.ics", "");
+        assertEquals(201, created.status());
+        assertEquals(self() + "/dav/x.ics", created.first("location"));
+        assertEquals(self() + "/dav/y.ics", created.first("content-location"));
+    }
+
+    @Test
+    void relativeAndForeignLocationsAreKept() throws Exception {
+        RawHttp.Response relative = get("/redirect?status=302&location=/dav/calendars/&content-location=x.ics", "");
+        assertEquals("/dav/calendars/", relative.first("location"));
+        assertEquals("x.ics", relative.first("content-location"));
+        RawHttp.Response foreign = get("/redirect?status=302&location=https://login.example/start", "");
+        assertEquals("https://login.example/start", foreign.first("location"));
+    }
+
+    @Test
+    void publicUrlFromForwardedHeadersIsNotTakenFromAnUntrustedClient() throws Exception {
+        RawHttp.Response response = get("/.well-known/caldav", "X-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\n");
+        assertEquals(self() + "/dav/calendars", response.first("location"));
+    }
+
+    @Test
     void interim102ResponsesAreSkippedAndTheFinalResponseArrives() throws Exception {
         RawHttp.Response response = get("/processing/3", "");
         assertEquals(200, response.status());

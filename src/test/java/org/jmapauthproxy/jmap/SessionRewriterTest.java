@@ -53,36 +53,36 @@ class SessionRewriterTest {
 
     @Test
     void rewrittenDocumentsAreRememberedByExactBytesCodingAndBase() throws Exception {
-        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false));
+        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false), new JmapLimits());
         byte[] alice = "{\"apiUrl\":\"/jmap/\",\"username\":\"alice\"}".getBytes(StandardCharsets.UTF_8);
         byte[] bob = "{\"apiUrl\":\"/jmap/\",\"username\":\"bob\"}".getBytes(StandardCharsets.UTF_8);
-        byte[] first = rewriter.rewritten(alice.clone(), "identity", "https://a.example");
+        byte[] first = rewriter.rewritten(alice.clone(), "identity", "https://a.example").body();
         assertEquals("https://a.example/jmap/", new JsonObject(new String(first, StandardCharsets.UTF_8)).getString("apiUrl"));
-        assertSame(first, rewriter.rewritten(alice.clone(), "identity", "https://a.example"), "same input: remembered");
-        JsonObject other = new JsonObject(new String(rewriter.rewritten(bob, "identity", "https://a.example"), StandardCharsets.UTF_8));
+        assertSame(first, rewriter.rewritten(alice.clone(), "identity", "https://a.example").body(), "same input: remembered");
+        JsonObject other = new JsonObject(new String(rewriter.rewritten(bob, "identity", "https://a.example").body(), StandardCharsets.UTF_8));
         assertEquals("bob", other.getString("username"), "another document is never answered from the memo");
-        JsonObject rebased = new JsonObject(new String(rewriter.rewritten(alice, "identity", "http://b.example:8080"),
+        JsonObject rebased = new JsonObject(new String(rewriter.rewritten(alice, "identity", "http://b.example:8080").body(),
                 StandardCharsets.UTF_8));
         assertEquals("http://b.example:8080/jmap/", rebased.getString("apiUrl"), "another base is another entry");
         byte[] gzipped = SessionRewriter.encode(alice, "gzip");
-        byte[] gzipOut = rewriter.rewritten(gzipped, "gzip", "https://a.example");
+        byte[] gzipOut = rewriter.rewritten(gzipped, "gzip", "https://a.example").body();
         assertEquals("https://a.example/jmap/", new JsonObject(new String(SessionRewriter.decode(gzipOut, "gzip"),
                 StandardCharsets.UTF_8)).getString("apiUrl"), "the coding is part of the key");
     }
 
     @Test
     void aLongBaseIsNotRemembered() throws Exception {
-        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false));
+        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false), new JmapLimits());
         String base = "https://" + "h".repeat(SessionRewriter.MEMO_MAX_BASE) + ".example";
         byte[] doc = "{\"apiUrl\":\"/jmap/\"}".getBytes(StandardCharsets.UTF_8);
-        byte[] first = rewriter.rewritten(doc, "identity", base);
+        byte[] first = rewriter.rewritten(doc, "identity", base).body();
         assertEquals(base + "/jmap/", new JsonObject(new String(first, StandardCharsets.UTF_8)).getString("apiUrl"));
         assertEquals(0, rewriter.memoSize(), "a Host-derived base of any length must not fill the memo");
     }
 
     @Test
     void theMemoStaysBounded() throws Exception {
-        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false));
+        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false), new JmapLimits());
         for (int i = 0; i < SessionRewriter.MEMO_ENTRIES * 3; i++) {
             rewriter.rewritten(("{\"apiUrl\":\"/jmap/\",\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8), "identity",
                     "https://a.example");

@@ -244,6 +244,18 @@ class GatewayTest {
     }
 
     @Test
+    void sealedValueStoredWithTheShellsTrailingNewlineIsAccepted() throws Exception {
+        for (String tail : List.of("\n", "\r\n")) {
+            String sid = Sessions.newSid();
+            sessions.store(sid, sessions.sealed(Base64.getDecoder().decode(org.eclipse.microprofile.config.ConfigProvider
+                    .getConfig().getValue("authproxy.credentials.key", String.class)), sid, "alice:s3cret pw") + tail);
+            HttpResponse<String> echo = get("/echo", "Authorization", "Bearer " + sessions.token(sid, 600));
+            assertEquals(200, echo.statusCode(), tail.replace("\r", "CR").replace("\n", "LF"));
+            assertEquals(BASIC_ALICE, originHeader(echo, "authorization"));
+        }
+    }
+
+    @Test
     void previousKeyStillOpensSessionsDuringRotation() throws Exception {
         String sid = Sessions.newSid();
         byte[] previous = Base64.getDecoder().decode(org.eclipse.microprofile.config.ConfigProvider.getConfig()

@@ -61,8 +61,18 @@ public final class TestOrigin {
             }
             return;
         }
+        if (path.equals("/origin-await-held")) {
+            awaitHeld(request, Integer.parseInt(request.getParam("count")));
+            return;
+        }
+        if (path.equals("/origin-release")) {
+            release(request);
+            return;
+        }
         JsonObject entry = record(request);
-        if (path.startsWith("/bytes/")) {
+        if (request.params().contains("hold")) {
+            hold(request, entry);
+        } else if (path.startsWith("/bytes/")) {
             bytes(request, Long.parseLong(path.substring("/bytes/".length())));
         } else if (path.equals("/set-cookies")) {
             request.response()
@@ -79,12 +89,29 @@ public final class TestOrigin {
         } else if (path.startsWith("/slow/")) {
             long ms = Long.parseLong(path.substring("/slow/".length()));
             vertx.setTimer(ms, id -> request.response().end("late"));
+        } else if (path.equals("/jmap/") && request.method() == io.vertx.core.http.HttpMethod.POST) {
+            api(request, entry);
         } else if (path.equals("/jmap") || path.equals("/jmap/")) {
             session(request);
+        } else if (path.equals("/origin-cors")) {
+            // Cyrus's own CORS answer, which the proxy must replace.
+            request.response().putHeader("Access-Control-Allow-Origin", "*")
+                    .putHeader("Access-Control-Allow-Methods", "GET")
+                    .putHeader("Access-Control-Expose-Headers", "X-Origin-Only")
+                    .putHeader("Vary", "Accept-Encoding")
+                    .putHeader("Content-Type", "application/json").end("{\"ok\":true}");
         } else if (path.equals("/.well-known/jmap")) {
             request.response().setStatusCode(301)
                     .putHeader("Location", "http://" + request.getHeader("Host") + "/jmap")
                     .end();
+        } else if (path.equals("/.well-known/caldav") || path.equals("/.well-known/carddav")) {
+            // Like Cyrus (any method, GET or PROPFIND): 301 to its own absolute URL, built from Host.
+            request.response().setStatusCode(301)
+                    .putHeader("Location", "http://" + request.getHeader("Host")
+                            + (path.endsWith("caldav") ? "/dav/calendars" : "/dav/addressbooks"))
+                    .end();
+        } else if (path.equals("/redirect")) {
+            redirect(request);
         } else if (path.startsWith("/jmap/eventsource")) {
             eventSource(request);
         } else if (path.equals("/origin-stats")) {
@@ -125,6 +152,57 @@ public final class TestOrigin {
             received.clear();
         }
         request.response().putHeader("Content-Type", "application/json").end(all.encode());
+    }
+
+    /** Requests answered only on {@code /origin-release}, and long-polls waiting for their number. */
+    private final java.util.List<HttpServerRequest> held = new java.util.ArrayList<>();
+    private final java.util.List<Runnable> heldWaiters = new java.util.ArrayList<>();
+
+    /** {@code ?hold}: the body is read whole, then the request waits for {@code /origin-release}. */
+    private void hold(HttpServerRequest request, JsonObject entry) {
+        long[] length = {0};
+        request.handler(chunk -> {
+            length[0] += chunk.length();
+            entry.put("bodyLength", length[0]);
+        });
+        request.endHandler(v -> {
+            entry.put("complete", true);
+            // The head and a first byte go out at once, so the proxy's first-byte timeout does not
+            // run while the test holds the exchange; the body ends on release.
+            request.response().setChunked(true).putHeader("Content-Type", "application/json").write("{");
+            synchronized (held) {
+                held.add(request);
+                new java.util.ArrayList<>(heldWaiters).forEach(Runnable::run);
+            }
+        });
+    }
+
+    /** {@code /origin-await-held?count=N}: answers once N requests are held (no sleeping in tests). */
+    private void awaitHeld(HttpServerRequest request, int count) {
+        synchronized (held) {
+            Runnable[] check = new Runnable[1];
+            check[0] = () -> {
+                if (held.size() >= count) {
+                    heldWaiters.remove(check[0]);
+                    request.response().end(Integer.toString(held.size()));
+                }
+            };
+            heldWaiters.add(check[0]);
+            check[0].run();
+        }
+    }
+
+    /** {@code /origin-release}: answers every held request 200 and says how many there were. */
+    private void release(HttpServerRequest request) {
+        java.util.List<HttpServerRequest> released;
+        synchronized (held) {
+            released = new java.util.ArrayList<>(held);
+            held.clear();
+        }
+        for (HttpServerRequest r : released) {
+            r.response().end("\"released\":true}");
+        }
+        request.response().end(Integer.toString(released.size()));
     }
 
     /** Echoes method, raw URI, headers and a SHA-256 of the streamed body. */
@@ -189,9 +267,17 @@ public final class TestOrigin {
     }
 
     private void session(HttpServerRequest request) {
+        // ?maxSizeRequest=N&maxConcurrentRequests=N&...: a session advertising these limits.
+        JsonObject core = new JsonObject().put("maxSizeUpload", 1073741824);
+        for (String limit : new String[]{"maxSizeRequest", "maxConcurrentRequests", "maxSizeUpload", "maxConcurrentUpload"}) {
+            String value = request.getParam(limit);
+            if (value != null) {
+                core.put(limit, Long.parseLong(value));
+            }
+        }
         JsonObject session = new JsonObject()
                 .put("capabilities", new JsonObject()
-                        .put("urn:ietf:params:jmap:core", new JsonObject().put("maxSizeUpload", 1073741824))
+                        .put("urn:ietf:params:jmap:core", core)
                         .put("urn:ietf:params:jmap:websocket", new JsonObject()
                                 .put("url", "wss:/jmap/ws/").put("supportsPush", true)))
                 .put("accounts", new JsonObject())
@@ -217,6 +303,59 @@ public final class TestOrigin {
             body = gzip(body);
         }
         response.end(Buffer.buffer(body));
+    }
+
+    /**
+     * {@code /redirect?status=N&location=L&content-location=C&self=PATH}: answers N with the given
+     * headers; {@code self=PATH} makes the location this origin's own absolute URL of PATH (from the
+     * Host received), the way Cyrus builds its DAV redirects.
+     */
+    private void redirect(HttpServerRequest request) {
+        HttpServerResponse response = request.response()
+                .setStatusCode(Integer.parseInt(java.util.Objects.requireNonNullElse(request.getParam("status"), "302")));
+        String self = request.getParam("self");
+        if (self != null) {
+            response.headers().add("Location", "http://" + request.getHeader("Host") + self);
+        }
+        for (String location : request.params().getAll("location")) {
+            response.headers().add("Location", location);
+        }
+        for (String location : request.params().getAll("content-location")) {
+            response.headers().add("Content-Location", location);
+        }
+        response.putHeader("Content-Type", "text/plain").end("moved");
+    }
+
+    /**
+     * The JMAP API URL ({@code POST /jmap/}): answers each method call with a fixed result, naming the
+     * bytes received, so a test can see that a JSON request passed whole.
+     */
+    private void api(HttpServerRequest request, JsonObject entry) {
+        Buffer body = Buffer.buffer();
+        request.handler(chunk -> {
+            body.appendBuffer(chunk);
+            entry.put("bodyLength", (long) body.length());
+        });
+        request.endHandler(v -> {
+            entry.put("complete", true);
+            JsonArray responses = new JsonArray();
+            try {
+                JsonArray calls = new JsonObject(body).getJsonArray("methodCalls", new JsonArray());
+                for (Object call : calls) {
+                    JsonArray c = (JsonArray) call;
+                    responses.add(new JsonArray().add(c.getString(0)).add(new JsonObject().put("accountId", "alice")
+                            .put("list", new JsonArray().add(new JsonObject().put("id", "inbox").put("name", "Inbox"))))
+                            .add(c.getString(2)));
+                }
+            } catch (RuntimeException e) {
+                request.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+                        .end("{\"type\":\"urn:ietf:params:jmap:error:notJSON\"}");
+                return;
+            }
+            request.response().putHeader("Content-Type", "application/json")
+                    .end(new JsonObject().put("methodResponses", responses).put("sessionState", "0")
+                            .put("receivedBytes", body.length()).encode());
+        });
     }
 
     /** text/event-stream: the Last-Event-ID received, then one event every 100 ms until the client leaves. */
