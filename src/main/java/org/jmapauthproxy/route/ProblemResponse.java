@@ -18,7 +18,7 @@ import java.time.Duration;
 /**
  * The one failure handler: turns a {@link ProxyFailure} (or anything unexpected) into an
  * RFC 9457 {@code application/problem+json} response. The body holds the status, a title, a short
- * detail and the request id; never a token, a credential, an exception class or a stack trace.
+ * detail, the request id and (when tracing is on) the trace id; never a token, a credential, an exception class or a stack trace.
  */
 public final class ProblemResponse implements Handler<RoutingContext> {
 
@@ -92,15 +92,20 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (reason == Reason.METHOD_NOT_ALLOWED) {
             response.putHeader(HttpHeaders.ALLOW, HeadCheck.ALLOWED_METHODS);
         }
-        response.end(document(reason, failure.getMessage(), state == null ? null : state.requestId())).onComplete(v -> {
+        response.end(document(reason, failure.getMessage(), state == null ? null : state.requestId(),
+                state == null ? null : state.traceId())).onComplete(v -> {
             if (unreadBody) {
                 ctx.request().connection().close();
             }
         });
     }
 
-    /** The RFC 9457 problem document of a refusal; {@code requestId} may be {@code null}. */
-    static Buffer document(Reason reason, String detail, String requestId) {
+    /**
+     * The RFC 9457 problem document of a refusal; {@code requestId} and {@code traceId} may be
+     * {@code null} (no trace id when tracing is off, or for a refusal at the front door, which
+     * happens before a request has a span).
+     */
+    static Buffer document(Reason reason, String detail, String requestId, String traceId) {
         JsonObject problem = new JsonObject()
                 .put("type", "about:blank")
                 .put("title", reason.title())
@@ -109,6 +114,9 @@ public final class ProblemResponse implements Handler<RoutingContext> {
                 .put("reason", reason.label());
         if (requestId != null) {
             problem.put("requestId", requestId);
+        }
+        if (traceId != null) {
+            problem.put("traceId", traceId);
         }
         return problem.toBuffer();
     }
