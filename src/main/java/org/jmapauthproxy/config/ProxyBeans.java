@@ -1,6 +1,7 @@
 package org.jmapauthproxy.config;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -24,6 +25,7 @@ import org.jmapauthproxy.credential.RedisInvalidations;
 import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.credential.SessionChannels;
 import org.jmapauthproxy.exchange.OpenChannels;
+import org.jmapauthproxy.exchange.Tracing;
 import org.jmapauthproxy.jmap.PublicBase;
 import org.jmapauthproxy.jmap.SessionRewriter;
 import org.jmapauthproxy.jmap.JmapLimits;
@@ -282,12 +284,12 @@ public class ProxyBeans {
     @Produces
     @Singleton
     Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived,
-                        JmapLimits jmapLimits, OpenChannels channels) {
+                        JmapLimits jmapLimits, OpenChannels channels, Tracing tracing) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
         Forwarder forwarder = new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
                 longLived, List.of(new SessionRewriter(publicBase, jmapLimits)),
                 List.of(new LocationRebaser(publicBase, origin.host(), origin.port(), origin.basePath())),
-                config.maxUploadSize().asLongValue(), channels, Clock.systemUTC());
+                config.maxUploadSize().asLongValue(), channels, Clock.systemUTC(), tracing);
         metrics.originPool("requests", forwarder.requestsInFlight());
         metrics.originPool("streams", forwarder.streamsInFlight());
         return forwarder;
@@ -326,9 +328,21 @@ public class ProxyBeans {
     @Singleton
     ProxyRoute proxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
                           Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight,
-                          JmapLimits jmapLimits) {
+                          JmapLimits jmapLimits, Tracing tracing) {
         return new ProxyRoute(extractor, verifier, credentials, forwarder, webSockets, log, inFlight,
                 config.maxUploadSize().asLongValue(), config.trustForwardedHeaders(),
-                new Cors(config.cors().allowedOrigins().orElse(List.of()), config.cors().maxAge()), jmapLimits);
+                new Cors(config.cors().allowedOrigins().orElse(List.of()), config.cors().maxAge()), jmapLimits, tracing);
+    }
+
+    /**
+     * The request spans: Quarkus's OpenTelemetry SDK when {@code quarkus.otel.sdk.disabled=false},
+     * else nothing at all ({@link Tracing#OFF}: no span, no trace id, no cost beyond a branch).
+     */
+    @Produces
+    @Singleton
+    Tracing tracing(OpenTelemetry openTelemetry,
+                    @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "false") boolean disabled,
+                    @ConfigProperty(name = "quarkus.otel.traces.enabled", defaultValue = "true") boolean traces) {
+        return disabled || !traces ? Tracing.OFF : new Tracing(openTelemetry, true, config.log().user());
     }
 }

@@ -72,18 +72,19 @@ public final class AccessLog implements AutoCloseable {
 
     /**
      * Queues the access line of one finished request, built straight into its layout: method, path
-     * without query, status, duration, bytes sent, outcome, request id and, when given, the user.
-     * The request id is plain already ({@code [A-Za-z0-9._-]}); the path and the user are escaped.
+     * without query, status, duration, bytes sent, outcome, request id, the trace id when tracing is
+     * on ({@code null} otherwise: no field at all) and, when given, the user.
+     * The request id and the trace id are plain already ({@code [A-Za-z0-9._-]}); the path and the user are escaped.
      */
     public void request(String method, String path, int status, long durationNanos, long bytes, String outcome,
-                        String requestId, String user) {
+                        String requestId, String traceId, String user) {
         StringBuilder line = new StringBuilder(json ? 448 : 192);
         long now = System.currentTimeMillis();
         if (json) {
             line.append("{\"timestamp\":\"");
             appendTime(line, now);
             line.append("\",\"level\":\"INFO\",\"loggerName\":\"").append(CATEGORY).append("\",\"message\":\"");
-            appendText(line, method, path, status, durationNanos, bytes, outcome, requestId, user);
+            appendText(line, method, path, status, durationNanos, bytes, outcome, requestId, traceId, user);
             line.append("\",\"method\":\"").append(method).append("\",\"path\":\"");
             appendEscaped(line, path, true);
             line.append("\",\"status\":").append(status)
@@ -91,6 +92,9 @@ public final class AccessLog implements AutoCloseable {
                     .append(",\"bytes\":").append(bytes)
                     .append(",\"outcome\":\"").append(outcome)
                     .append("\",\"requestId\":\"").append(requestId).append('"');
+            if (traceId != null) {
+                line.append(",\"traceId\":\"").append(traceId).append('"');
+            }
             if (user != null) {
                 line.append(",\"user\":\"");
                 appendEscaped(line, user, true);
@@ -100,7 +104,7 @@ public final class AccessLog implements AutoCloseable {
         } else {
             appendTime(line, now);
             line.append(" INFO  [").append(CATEGORY).append("] ");
-            appendText(line, method, path, status, durationNanos, bytes, outcome, requestId, user);
+            appendText(line, method, path, status, durationNanos, bytes, outcome, requestId, traceId, user);
             line.append('\n');
         }
         enqueue(line);
@@ -108,7 +112,7 @@ public final class AccessLog implements AutoCloseable {
 
     /** The line's text, {@code name=value} after method and path; the JSON layout's {@code message}. */
     private void appendText(StringBuilder line, String method, String path, int status, long durationNanos,
-                            long bytes, String outcome, String requestId, String user) {
+                            long bytes, String outcome, String requestId, String traceId, String user) {
         long tenthsOfMs = durationNanos / 100_000;
         line.append(method).append(' ');
         appendEscaped(line, path, json);
@@ -117,6 +121,9 @@ public final class AccessLog implements AutoCloseable {
                 .append(" bytes=").append(bytes)
                 .append(" outcome=").append(outcome)
                 .append(" request_id=").append(requestId);
+        if (traceId != null) {
+            line.append(" trace_id=").append(traceId);
+        }
         if (user != null) {
             line.append(" user=");
             appendEscaped(line, user, json);

@@ -8,7 +8,7 @@ import org.jmapauthproxy.route.RequestState;
 /**
  * One access line and one set of metric updates per finished request. The line holds the method,
  * the path without its query (queries can hold ids the operator did not ask to log), status,
- * duration, bytes sent, request id, outcome and, only when enabled, the token's {@code sub}.
+ * duration, bytes sent, request id, trace id (when tracing is on), outcome and, only when enabled, the token's {@code sub}.
  * Never a token, a cookie, a credential or a key.
  */
 public final class RequestLog {
@@ -23,7 +23,8 @@ public final class RequestLog {
         this.logUser = logUser;
     }
 
-    public void ended(RoutingContext ctx, RequestState state) {
+    /** Logs and counts the finished request; returns its outcome ({@code proxied}, {@code aborted} or a reason). */
+    public String ended(RoutingContext ctx, RequestState state) {
         long duration = System.nanoTime() - state.startNanos();
         int status = ctx.response().getStatusCode();
         boolean completed = ctx.response().ended();
@@ -46,8 +47,9 @@ public final class RequestLog {
         if (access.enabled()) {
             HttpServerRequest request = ctx.request();
             access.request(request.method().name(), request.path(), status, duration, ctx.response().bytesWritten(),
-                    outcome, state.requestId(), logUser ? state.user() : null);
+                    outcome, state.requestId(), state.traceId(), logUser ? state.user() : null);
         }
+        return outcome;
     }
 
     /**
@@ -57,7 +59,7 @@ public final class RequestLog {
     public void refused(String method, String path, Reason reason, String requestId) {
         metrics.requestEnded(reason.label(), reason.status(), 0);
         if (access.enabled()) {
-            access.request(method, path, reason.status(), 0, 0, reason.label(), requestId, null);
+            access.request(method, path, reason.status(), 0, 0, reason.label(), requestId, null, null);
         }
     }
 }

@@ -106,7 +106,7 @@ public final class FrontDoor {
      * bytes below the HTTP encoder, which may be busy with nothing or with a response of Vert.x's.
      */
     static byte[] problem(Reason reason, String detail, String requestId) {
-        byte[] body = ProblemResponse.document(reason, detail, requestId).getBytes();
+        byte[] body = ProblemResponse.document(reason, detail, requestId, null, null).getBytes();
         StringBuilder head = new StringBuilder(256)
                 .append("HTTP/1.1 ").append(reason.status()).append(' ')
                 .append(HttpResponseStatus.valueOf(reason.status()).reasonPhrase()).append("\r\n")

@@ -18,7 +18,7 @@ import java.time.Duration;
 /**
  * The one failure handler: turns a {@link ProxyFailure} (or anything unexpected) into an
  * RFC 9457 {@code application/problem+json} response. The body holds the status, a title, a short
- * detail and the request id; never a token, a credential, an exception class or a stack trace.
+ * detail, the request id and (when tracing is on) the trace id; never a token, a credential, an exception class or a stack trace.
  */
 public final class ProblemResponse implements Handler<RoutingContext> {
 
@@ -93,24 +93,24 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (reason == Reason.METHOD_NOT_ALLOWED) {
             response.putHeader(HttpHeaders.ALLOW, HeadCheck.ALLOWED_METHODS);
         }
-        response.end(document(reason, failure.getMessage(), state == null ? null : state.requestId(), failure.jmapLimit()))
-                .onComplete(v -> {
+        response.end(document(reason, failure.getMessage(), state == null ? null : state.requestId(),
+                state == null ? null : state.traceId(), failure.jmapLimit())).onComplete(v -> {
             if (unreadBody) {
                 ctx.request().connection().close();
             }
         });
     }
 
-    /** The RFC 9457 problem document of a refusal; {@code requestId} may be {@code null}. */
-    static Buffer document(Reason reason, String detail, String requestId) {
-        return document(reason, detail, requestId, null);
-    }
-
     /**
+     * The RFC 9457 problem document of a refusal; {@code requestId} and {@code traceId} may be
+     * {@code null} (no trace id when tracing is off, or for a refusal at the front door, which
+     * happens before a request has a span).
+     *
      * @param jmapLimit the JMAP limit a {@link Reason#JMAP_LIMIT} refusal names: the document then has
-     *                  RFC 8620 §3.6.1's type {@code urn:ietf:params:jmap:error:limit} and {@code limit}
+     *                  RFC 8620 §3.6.1's type {@code urn:ietf:params:jmap:error:limit} and {@code limit};
+     *                  {@code null} otherwise
      */
-    static Buffer document(Reason reason, String detail, String requestId, String jmapLimit) {
+    static Buffer document(Reason reason, String detail, String requestId, String traceId, String jmapLimit) {
         JsonObject problem = new JsonObject()
                 .put("type", jmapLimit == null ? "about:blank" : "urn:ietf:params:jmap:error:limit");
         if (jmapLimit != null) {
@@ -122,6 +122,9 @@ public final class ProblemResponse implements Handler<RoutingContext> {
                 .put("reason", reason.label());
         if (requestId != null) {
             problem.put("requestId", requestId);
+        }
+        if (traceId != null) {
+            problem.put("traceId", traceId);
         }
         return problem.toBuffer();
     }

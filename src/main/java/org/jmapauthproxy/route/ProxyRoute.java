@@ -7,7 +7,9 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.opentelemetry.api.trace.Span;
 import org.jmapauthproxy.credential.CredentialService;
+import org.jmapauthproxy.exchange.Tracing;
 import org.jmapauthproxy.ops.RequestLog;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.token.SessionToken;
@@ -44,6 +46,7 @@ public final class ProxyRoute {
     private final boolean trustForwarded;
     private final Cors cors;
     private final Admission admission;
+    private final Tracing tracing;
 
     /**
      * @param cors      the CORS policy; one without allowed origins changes nothing
@@ -51,9 +54,11 @@ public final class ProxyRoute {
      */
     public ProxyRoute(TokenExtractor extractor, TokenVerifier verifier, CredentialService credentials,
                       Forwarder forwarder, WebSocketRelay webSockets, RequestLog log, InFlight inFlight,
-                      long maxUploadSize, boolean trustForwarded, Cors cors, Admission admission) {
+                      long maxUploadSize, boolean trustForwarded, Cors cors, Admission admission,
+                      Tracing tracing) {
         this.cors = cors;
         this.admission = admission;
+        this.tracing = tracing;
         this.extractor = extractor;
         this.verifier = verifier;
         this.credentials = credentials;
@@ -74,6 +79,7 @@ public final class ProxyRoute {
         HttpServerRequest request = ctx.request();
         request.pause();
         RequestState state = new RequestState(requestId(request.getHeader("X-Request-Id")), System.nanoTime());
+        state.span(tracing.request(request.headers(), request.method().name(), request.path()));
         ctx.put(RequestState.KEY, state);
         ctx.response().putHeader("X-Request-Id", state.requestId());
         if (inFlight.draining() && request.version() != HttpVersion.HTTP_2) {
@@ -88,7 +94,10 @@ public final class ProxyRoute {
         }
         ctx.addEndHandler(v -> {
             leave(state);
-            log.ended(ctx, state);
+            String outcome = log.ended(ctx, state);
+            // An origin exchange still open here was cut (client gone, a failure): end it first.
+            state.endOrigin(state.rejection() != null ? state.rejection().label() : ctx.response().ended() ? null : outcome);
+            Tracing.endRequest(state.span(), ctx.response().getStatusCode(), outcome);
         });
         if (!inFlight.enter()) {
             ctx.fail(new ProxyFailure(Reason.SHUTTING_DOWN, "the proxy is shutting down"));
@@ -110,23 +119,18 @@ public final class ProxyRoute {
                 throw new ProxyFailure(Reason.METHOD_NOT_ALLOWED, request.method().name() + " is not served");
             }
             checkDeclaredSize(request);
-            TokenExtractor.Found found = extractor.find(request.getHeader(HttpHeaders.AUTHORIZATION),
-                    request.headers().getAll(HttpHeaders.COOKIE));
-            if (found instanceof TokenExtractor.Missing) {
-                throw new ProxyFailure(Reason.NO_TOKEN, extractor.missingDetail());
-            }
-            if (!(found instanceof TokenExtractor.Compact compact)) {
-                throw new ProxyFailure(Reason.INVALID_TOKEN, "malformed session token");
-            }
-            SessionToken session = verifier.verify(compact.jwt());
+            SessionToken session = verifiedToken(request, state.span());
             state.user(session.subject());
             String account = session.subject() != null ? "sub:" + session.subject() : "sid:" + session.sessionId();
             state.account(account);
             Runnable release = admission.admit(request, account, state);
             ctx.addEndHandler(v -> release.run());
+            tracing.user(state.span(), session.subject());
             long lookupStart = System.nanoTime();
+            Span lookup = tracing.step(state.span(), Tracing.LOOKUP);
             credentials.credentialFor(session).onComplete(ar -> {
                 state.lookupTook(System.nanoTime() - lookupStart);
+                Tracing.endStep(lookup, ar.failed() ? reasonOf(ar.cause()) : null);
                 if (ar.failed()) {
                     ctx.fail(ar.cause());
                 } else if (ctx.response().closed()) {
@@ -158,6 +162,31 @@ public final class ProxyRoute {
             request.resume();
         }
         ctx.response().setStatusCode(204).end();
+    }
+
+    /** Finds the token and verifies it, as the {@link Tracing#TOKEN} step of the request. */
+    private SessionToken verifiedToken(HttpServerRequest request, Span parent) {
+        Span span = tracing.step(parent, Tracing.TOKEN);
+        try {
+            TokenExtractor.Found found = extractor.find(request.getHeader(HttpHeaders.AUTHORIZATION),
+                    request.headers().getAll(HttpHeaders.COOKIE));
+            if (found instanceof TokenExtractor.Missing) {
+                throw new ProxyFailure(Reason.NO_TOKEN, extractor.missingDetail());
+            }
+            if (!(found instanceof TokenExtractor.Compact compact)) {
+                throw new ProxyFailure(Reason.INVALID_TOKEN, "malformed session token");
+            }
+            SessionToken session = verifier.verify(compact.jwt());
+            Tracing.endStep(span, null);
+            return session;
+        } catch (ProxyFailure failure) {
+            Tracing.endStep(span, failure.reason().label());
+            throw failure;
+        }
+    }
+
+    private static String reasonOf(Throwable failure) {
+        return failure instanceof ProxyFailure f ? f.reason().label() : Reason.INTERNAL.label();
     }
 
     private void leave(RequestState state) {

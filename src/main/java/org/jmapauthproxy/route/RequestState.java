@@ -1,5 +1,7 @@
 package org.jmapauthproxy.route;
 
+import io.opentelemetry.api.trace.Span;
+import org.jmapauthproxy.exchange.Tracing;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 
 /**
@@ -27,6 +29,9 @@ public final class RequestState {
     private String refusedLimit;
     private long bodyLimit = -1;
     private String bodyLimitName;
+    private Span span = Span.getInvalid();
+    private String traceId;
+    private Span originSpan = Span.getInvalid();
 
     public RequestState(String requestId, long startNanos) {
         this.requestId = requestId;
@@ -35,6 +40,48 @@ public final class RequestState {
 
     public String requestId() {
         return requestId;
+    }
+
+    /** The request's span ({@link Span#getInvalid()} when tracing is off). */
+    public void span(Span span) {
+        this.span = span;
+        this.traceId = Tracing.traceId(span);
+    }
+
+    public Span span() {
+        return span;
+    }
+
+    /** The request's trace id, or {@code null} when tracing is off. */
+    public String traceId() {
+        return traceId;
+    }
+
+    /** The origin exchange's span, once it has begun. */
+    public void originSpan(Span span) {
+        this.originSpan = span;
+    }
+
+    public Span originSpan() {
+        return originSpan;
+    }
+
+    /** The origin's answer has begun: an event on the origin span, with the origin's status. */
+    public void originAnswered(int status) {
+        if (originSpan.isRecording()) {
+            originSpan.addEvent("first byte");
+            originSpan.setAttribute(Tracing.STATUS, (long) status);
+        }
+    }
+
+    /**
+     * Ends the origin span (at the end of the origin's body, or with the request) the first time
+     * only; {@code reason} as in {@link Tracing#endStep}.
+     */
+    public void endOrigin(String reason) {
+        Span span = originSpan;
+        originSpan = Span.getInvalid();
+        Tracing.endStep(span, reason);
     }
 
     public long startNanos() {

@@ -16,6 +16,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
 import org.jmapauthproxy.exchange.OpenChannels;
+import org.jmapauthproxy.exchange.Tracing;
 import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.route.ProxyFailure;
@@ -51,6 +52,7 @@ public final class Forwarder {
     private final long maxUploadSize;
     private final OpenChannels channels;
     private final Clock clock;
+    private final Tracing tracing;
 
     /**
      * @param openStreams gauge of event streams currently relayed
@@ -60,8 +62,9 @@ public final class Forwarder {
     public Forwarder(Vertx vertx, Origin origin, long firstByteTimeoutMillis, AtomicInteger openStreams,
                      LongLivedStreams longLived, List<ResponseRewriter> rewriters,
                      List<ResponseHeaderRewriter> headerRewriters, long maxUploadSize,
-                     OpenChannels channels, Clock clock) {
+                     OpenChannels channels, Clock clock, Tracing tracing) {
         this.headerRewriters = List.copyOf(headerRewriters);
+        this.tracing = tracing;
         this.maxUploadSize = maxUploadSize;
         this.channels = channels;
         this.clock = clock;
@@ -84,6 +87,9 @@ public final class Forwarder {
         inFlight.incrementAndGet();
         ctx.addEndHandler(v -> inFlight.decrementAndGet());
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(firstByteTimeoutMillis);
+        // One span for the exchange, retries on a closed pooled connection included.
+        state.originSpan(tracing.origin(state.span(), ctx.request().method().name(), ctx.request().path(),
+                origin.host(), origin.port()));
         dispatch(ctx, credential, cookie, forwarded, state, eventStream, 0, deadline);
     }
 
@@ -127,6 +133,8 @@ public final class Forwarder {
             HttpClientRequest originRequest = ar.result();
             HeaderPolicy.toOrigin(request.headers(), originRequest.headers(), credential.authorization(), cookie,
                     forwarded, state.requestId());
+            // After the client's headers: the origin sees the proxy's span as parent, not the client's.
+            tracing.inject(state.originSpan(), originRequest.headers());
             for (ResponseRewriter rewriter : rewriters) {
                 rewriter.prepare(request, originRequest.headers());
             }
@@ -187,7 +195,11 @@ public final class Forwarder {
                 return;
             }
             state.firstByte(System.nanoTime());
-            ar.result().end().onComplete(end -> originDone.set(true));
+            state.originAnswered(ar.result().statusCode());
+            ar.result().end().onComplete(end -> {
+                originDone.set(true);
+                state.endOrigin(end.failed() ? "aborted" : null);
+            });
             relay(ctx, ar.result(), eventStream, state, originDone);
         });
         if (ProxyRoute.hasBody(request)) {

@@ -176,6 +176,10 @@ class OpsTest {
                     + "GET /echo/path status=200 duration_ms=\\d+\\.\\d bytes=[1-9][0-9]* outcome=proxied request_id=" + okId), okLine);
             String deniedLine = lines.stream().filter(l -> l.contains(deniedId)).findFirst().orElseThrow();
             assertTrue(deniedLine.contains("status=401") && deniedLine.contains("outcome=invalid_token"), deniedLine);
+            // Tracing is off by default: no trace id anywhere, no traceparent of the proxy's own.
+            assertFalse(new JsonObject(denied.body()).containsKey("traceId"), denied.body());
+            assertFalse(deniedLine.contains("trace_id"), deniedLine);
+            assertFalse(new JsonObject(ok.body()).getJsonObject("headers").containsKey("traceparent"), ok.body());
             assertEquals(1, lines.stream().filter(l -> l.contains(okId)).count(), "one line per request");
             for (String line : lines) {
                 assertFalse(line.contains(token.substring(20, 60)), "token in access log");
