@@ -104,14 +104,19 @@ public final class CredentialService {
      * stored, so that a long-lived channel can be ended when that changes.
      *
      * @param sessionKey  the store key of the session
-     * @param fingerprint the stored value as it was read (sealed; see {@link StoredSession#fingerprint()})
+     * @param stored      the stored value as it was read (sealed; see {@link StoredSession#fingerprint()})
      */
-    public record Authorised(OriginCredential credential, String sessionKey, String fingerprint) {
+    public record Authorised(OriginCredential credential, String sessionKey, StoredSession stored) {
+
+        /** The stored value's fingerprint, built only when a long-lived channel needs it. */
+        public String fingerprint() {
+            return stored.fingerprint();
+        }
     }
 
     private Authorised authorised(String key, StoredSession session, String sessionId) {
         OriginCredential credential = decode(session, sessionId);
-        return new Authorised(credential, key, session.fingerprint());
+        return new Authorised(credential, key, session);
     }
 
     /**

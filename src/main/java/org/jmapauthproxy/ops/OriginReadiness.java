@@ -43,7 +43,28 @@ public class OriginReadiness implements AsyncHealthCheck {
                     return HealthCheckResponse.up("origin");
                 })
                 .onFailure().recoverWithItem(e -> HealthCheckResponse.named("origin").down()
-                        .withData("error", e.getClass().getSimpleName()).build());
+                        .withData("address", address())
+                        .withData("error", why(e)).build());
+    }
+
+    private String address() {
+        return origin.host() + ":" + origin.port();
+    }
+
+    /** What an operator needs to act: what happened at which address, not an exception class. */
+    private String why(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException && !(t instanceof io.netty.channel.ConnectTimeoutException)) {
+                return "connection refused by " + address();
+            }
+            if (t instanceof io.netty.channel.ConnectTimeoutException) {
+                return "no answer from " + address() + " within 1000 ms";
+            }
+            if (t instanceof java.net.UnknownHostException) {
+                return "unknown host " + origin.host();
+            }
+        }
+        return "cannot connect to " + address();
     }
 
     @PreDestroy

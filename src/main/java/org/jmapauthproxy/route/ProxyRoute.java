@@ -139,11 +139,11 @@ public final class ProxyRoute {
                     // An upgraded exchange never ends as HTTP; the WebSocket is ended at shutdown
                     // with the event streams (close code 1001), so it is not waited for as a request.
                     leave(state);
-                    state.authorised(ar.result().sessionKey(), ar.result().fingerprint(), session.expiresAt());
+                    state.authorised(ar.result().sessionKey(), ar.result()::fingerprint, session.expiresAt());
                     webSockets.relay(ctx, session, ar.result().credential(), cookieForOrigin(request), forwarded(request),
                             state);
                 } else {
-                    state.authorised(ar.result().sessionKey(), ar.result().fingerprint(), session.expiresAt());
+                    state.authorised(ar.result().sessionKey(), ar.result()::fingerprint, session.expiresAt());
                     forwarder.forward(ctx, ar.result().credential(), cookieForOrigin(request), forwarded(request), state);
                 }
             });

@@ -4,6 +4,8 @@ import io.opentelemetry.api.trace.Span;
 import org.jmapauthproxy.exchange.Tracing;
 import org.jmapauthproxy.route.ProxyFailure.Reason;
 
+import java.util.function.Supplier;
+
 /**
  * What the proxy learns about one request on its way, for the access log and the metrics.
  * Touched only on the request's event-loop thread.
@@ -22,7 +24,7 @@ public final class RequestState {
     private boolean stream;
     private boolean counted;
     private String sessionKey;
-    private String fingerprint;
+    private Supplier<String> fingerprint;
     private long expiresAt;
     private boolean preflight;
     private String account;
@@ -187,7 +189,7 @@ public final class RequestState {
     }
 
     /** The session that authorised the request: its store key, stored value and token expiry (epoch s). */
-    public void authorised(String sessionKey, String fingerprint, long expiresAt) {
+    public void authorised(String sessionKey, Supplier<String> fingerprint, long expiresAt) {
         this.sessionKey = sessionKey;
         this.fingerprint = fingerprint;
         this.expiresAt = expiresAt;
@@ -197,8 +199,9 @@ public final class RequestState {
         return sessionKey;
     }
 
+    /** The stored value that authorised the request (computed when asked: only channels need it). */
     public String fingerprint() {
-        return fingerprint;
+        return fingerprint == null ? null : fingerprint.get();
     }
 
     /** When the request's token expires, in seconds since the epoch. */

@@ -43,6 +43,9 @@ class OriginUnreachableTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(503, response.statusCode());
         assertTrue(response.body().contains("\"origin\""), response.body());
+        // Where and what, not an exception class name.
+        assertTrue(response.body().contains("connection refused by 127.0.0.1:"), response.body());
+        assertFalse(response.body().contains("Exception"), response.body());
     }
 
     @Test
