@@ -50,6 +50,9 @@ public final class SessionChannels implements OpenChannels {
     public Runnable register(String sessionKey, String fingerprint, Runnable revoke) {
         Channel channel = new Channel(fingerprint, revoke);
         byKey.computeIfAbsent(sessionKey, k -> ConcurrentHashMap.newKeySet()).add(channel);
+        // A change between the request's lookup and this registration sent its invalidation before
+        // anyone watched the key: one read now closes that window (channels open rarely).
+        check(List.of(sessionKey));
         return () -> byKey.computeIfPresent(sessionKey, (k, set) -> {
             set.remove(channel);
             return set.isEmpty() ? null : set;
