@@ -13,13 +13,13 @@ import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import org.jmapauthproxy.exchange.Tracing;
+import org.jmapauthproxy.support.TeeStream;
 import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.Sessions;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URL;
@@ -111,7 +111,7 @@ class TracingTest {
     void refusalCarriesTheTraceIdInItsProblemBodyAndAccessLine() throws Exception {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(new TeeStream(original, captured), true, StandardCharsets.UTF_8));
         try {
             HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(base + "echo/refused")).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -204,28 +204,6 @@ class TracingTest {
             for (String secret : secrets) {
                 assertFalse(all.toString().contains(secret), span.getName() + " holds a secret: " + all);
             }
-        }
-    }
-
-    private static final class Tee extends OutputStream {
-        private final OutputStream first;
-        private final OutputStream second;
-
-        Tee(OutputStream first, OutputStream second) {
-            this.first = first;
-            this.second = second;
-        }
-
-        @Override
-        public void write(int b) throws java.io.IOException {
-            first.write(b);
-            second.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws java.io.IOException {
-            first.write(b, off, len);
-            second.write(b, off, len);
         }
     }
 }
