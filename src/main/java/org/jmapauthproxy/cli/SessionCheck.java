@@ -9,15 +9,15 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import org.jmapauthproxy.config.ConfigCheck;
-import org.jmapauthproxy.config.ProxyConfig;
 import org.jmapauthproxy.credential.CredentialService;
 import org.jmapauthproxy.credential.CredentialService.Encryption;
 import org.jmapauthproxy.credential.OriginCredential;
 import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.credential.StoredSession;
-import org.jmapauthproxy.route.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure;
 import org.jmapauthproxy.token.SessionToken;
 import org.jmapauthproxy.token.TokenExtractor;
+import org.jmapauthproxy.token.JwtSettings;
 import org.jmapauthproxy.token.TokenVerifier;
 
 import java.io.BufferedReader;
@@ -293,43 +293,16 @@ final class SessionCheck {
     }
 
     /** The token settings as the proxy reads them, without building the whole configuration mapping. */
-    private ProxyConfig.Jwt jwt() {
-        return new ProxyConfig.Jwt() {
-            public String algorithm() {
-                return config.getOptionalValue("authproxy.jwt.algorithm", String.class).orElse("HS512");
-            }
-
-            public Optional<String> secret() {
-                return config.getOptionalValue("authproxy.jwt.secret", String.class);
-            }
-
-            public boolean allowShortSecret() {
-                return config.getOptionalValue("authproxy.jwt.allow-short-secret", Boolean.class).orElse(false);
-            }
-
-            public Optional<String> publicKey() {
-                return config.getOptionalValue("authproxy.jwt.public-key", String.class);
-            }
-
-            public String sessionClaim() {
-                return config.getOptionalValue("authproxy.jwt.session-claim", String.class).orElse("sid");
-            }
-
-            public Duration leeway() {
-                return config.getOptionalValue("authproxy.jwt.leeway", Duration.class).orElse(Duration.ofSeconds(30));
-            }
-
-            public Optional<String> issuer() {
-                return config.getOptionalValue("authproxy.jwt.issuer", String.class);
-            }
-
-            public Optional<List<String>> audience() {
-                return config.getOptionalValues("authproxy.jwt.audience", String.class);
-            }
-
-            public int cacheSize() {
-                return 0;
-            }
-        };
+    private JwtSettings jwt() {
+        return new JwtSettings(
+                config.getOptionalValue("authproxy.jwt.algorithm", String.class).orElse("HS512"),
+                config.getOptionalValue("authproxy.jwt.secret", String.class),
+                config.getOptionalValue("authproxy.jwt.allow-short-secret", Boolean.class).orElse(false),
+                config.getOptionalValue("authproxy.jwt.public-key", String.class),
+                config.getOptionalValue("authproxy.jwt.session-claim", String.class).orElse("sid"),
+                config.getOptionalValue("authproxy.jwt.leeway", Duration.class).orElse(Duration.ofSeconds(30)),
+                config.getOptionalValue("authproxy.jwt.issuer", String.class),
+                config.getOptionalValues("authproxy.jwt.audience", String.class),
+                0);
     }
 }

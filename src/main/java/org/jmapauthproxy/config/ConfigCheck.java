@@ -1,32 +1,32 @@
 package org.jmapauthproxy.config;
 
-import org.jmapauthproxy.credential.CredentialService.Encryption;
-import org.jmapauthproxy.credential.CyrusTokenMinter;
-import org.jmapauthproxy.credential.SealedCredential;
 import org.jboss.logging.Logger;
+import org.jmapauthproxy.config.ProxyConfig.Encryption;
+import org.jmapauthproxy.config.ProxyConfig.JwtAlgorithm;
 
-import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Start-up validation of {@link ProxyConfig}: every problem is collected and reported in one
  * exception, so an operator fixes the whole file at once instead of one restart per mistake.
- * Messages name the setting, never its value.
+ * Messages name the setting, never its value. Values of the wrong type (an unknown enum constant, a
+ * malformed duration) are refused earlier, by SmallRye Config, which also lists them all at once.
  */
 public final class ConfigCheck {
 
     private static final Logger LOG = Logger.getLogger(ConfigCheck.class);
 
     static final int MIN_HS512_SECRET_BYTES = 64;
-    private static final Set<String> ALGORITHMS = Set.of("HS512", "RS256", "ES256");
+    /** AES-256 keys are 32 bytes. */
+    static final int AES_KEY_BYTES = 32;
 
     private ConfigCheck() {
     }
@@ -39,9 +39,15 @@ public final class ConfigCheck {
         }
     }
 
-    /** Validates, logs the warnings that deliberate weak choices deserve, and throws on problems. */
-    public static void verify(ProxyConfig config, Optional<String> redisHosts) {
-        List<String> problems = problems(config, redisHosts);
+    /**
+     * Validates, logs the warnings that deliberate weak choices deserve, and throws on problems.
+     *
+     * @param more problems found by whoever assembles the proxy (e.g. a key file that is present but
+     *             not in the expected format), reported in the same list
+     */
+    public static void verify(ProxyConfig config, Optional<String> redisHosts, List<String> more) {
+        List<String> problems = new ArrayList<>(problems(config, redisHosts));
+        problems.addAll(more);
         if (!problems.isEmpty()) {
             InvalidConfig invalid = new InvalidConfig(problems);
             // Console logging is asynchronous and the process exits right after a failed start, so
@@ -51,23 +57,14 @@ public final class ConfigCheck {
             throw invalid;
         }
         ProxyConfig.Jwt jwt = config.jwt();
-        if ("HS512".equals(jwt.algorithm())
+        if (jwt.algorithm() == JwtAlgorithm.HS512
                 && jwt.secret().orElse("").getBytes(StandardCharsets.UTF_8).length < MIN_HS512_SECRET_BYTES) {
             LOG.warn("authproxy.jwt.secret is shorter than 64 bytes (allowed by authproxy.jwt.allow-short-secret); "
                     + "use a longer random secret");
         }
-        if (encryption(config) == Encryption.NONE) {
+        if (config.credentials().encryption() == Encryption.NONE) {
             LOG.warn("authproxy.credentials.encryption=none: passwords are stored in Redis only base64-encoded");
         }
-    }
-
-    /** The configured encryption, or {@code null} when the value is unknown. */
-    public static Encryption encryption(ProxyConfig config) {
-        return switch (config.credentials().encryption().toLowerCase(Locale.ROOT)) {
-            case "aes-gcm" -> Encryption.AES_GCM;
-            case "none" -> Encryption.NONE;
-            default -> null;
-        };
     }
 
     /**
@@ -106,11 +103,7 @@ public final class ConfigCheck {
     }
 
     private static void checkJwt(ProxyConfig.Jwt jwt, List<String> problems) {
-        if (!ALGORITHMS.contains(jwt.algorithm())) {
-            problems.add("authproxy.jwt.algorithm must be one of HS512, RS256, ES256");
-            return;
-        }
-        if ("HS512".equals(jwt.algorithm())) {
+        if (jwt.algorithm() == JwtAlgorithm.HS512) {
             int length = jwt.secret().orElse("").getBytes(StandardCharsets.UTF_8).length;
             if (length == 0) {
                 problems.add("authproxy.jwt.secret is missing (HS512 needs it)");
@@ -131,10 +124,7 @@ public final class ConfigCheck {
 
     private static void checkCredentials(ProxyConfig config, List<String> problems) {
         ProxyConfig.Credentials credentials = config.credentials();
-        Encryption encryption = encryption(config);
-        if (encryption == null) {
-            problems.add("authproxy.credentials.encryption must be aes-gcm or none");
-        } else if (encryption == Encryption.AES_GCM) {
+        if (credentials.encryption() == Encryption.AES_GCM) {
             if (credentials.key().isEmpty()) {
                 problems.add("authproxy.credentials.key is missing (aes-gcm needs base64 of 32 bytes)");
             } else if (aesKey(credentials.key().get()) == null) {
@@ -164,23 +154,15 @@ public final class ConfigCheck {
         if (origin.maxConnections() < 1 || origin.maxEventStreams() < 1) {
             problems.add("authproxy.origin.max-connections and max-event-streams must be at least 1");
         }
-        switch (origin.auth()) {
-            case "basic" -> { }
-            case "cyrus-jwt" -> {
-                if (origin.jwtKeyFile().isEmpty()) {
-                    problems.add("authproxy.origin.jwt-key-file is missing (cyrus-jwt needs it)");
-                } else {
-                    try {
-                        CyrusTokenMinter.readKeyFile(Path.of(origin.jwtKeyFile().get()));
-                    } catch (IOException e) {
-                        problems.add("authproxy.origin.jwt-key-file cannot be used: " + e.getMessage());
-                    }
-                }
-                if (origin.jwtReuseMargin().compareTo(origin.jwtMaxAge()) >= 0) {
-                    problems.add("authproxy.origin.jwt-reuse-margin must be shorter than jwt-max-age");
-                }
+        if (origin.auth() == ProxyConfig.OriginAuth.CYRUS_JWT) {
+            if (origin.jwtKeyFile().isEmpty()) {
+                problems.add("authproxy.origin.jwt-key-file is missing (cyrus-jwt needs it)");
+            } else if (!Files.isReadable(Path.of(origin.jwtKeyFile().get()))) {
+                problems.add("authproxy.origin.jwt-key-file cannot be used: not a readable file");
             }
-            default -> problems.add("authproxy.origin.auth must be basic or cyrus-jwt");
+            if (origin.jwtReuseMargin().compareTo(origin.jwtMaxAge()) >= 0) {
+                problems.add("authproxy.origin.jwt-reuse-margin must be shorter than jwt-max-age");
+            }
         }
     }
 
@@ -217,7 +199,7 @@ public final class ConfigCheck {
     public static byte[] aesKey(String base64) {
         try {
             byte[] key = Base64.getDecoder().decode(base64.trim());
-            return key.length == SealedCredential.KEY_BYTES ? key : null;
+            return key.length == AES_KEY_BYTES ? key : null;
         } catch (IllegalArgumentException e) {
             return null;
         }

@@ -3,7 +3,6 @@ package org.jmapauthproxy.config;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import io.smallrye.config.WithName;
 
 import java.time.Duration;
 import java.util.List;
@@ -38,14 +37,12 @@ public interface ProxyConfig {
      * Public base URL of the proxy as clients see it (scheme, host, optional port, no path), used to
      * make the JMAP session URLs absolute. When unset it is derived from the request.
      */
-    @WithName("public-url")
     Optional<String> publicUrl();
 
     /**
      * Whether {@code X-Forwarded-For/-Proto/-Host} sent by the client are trusted (set this only behind
      * a load balancer that overwrites them). When false the proxy replaces them with what it sees.
      */
-    @WithName("trust-forwarded-headers")
     @WithDefault("false")
     boolean trustForwardedHeaders();
 
@@ -53,7 +50,6 @@ public interface ProxyConfig {
      * Largest request body a client may declare in {@code Content-Length}; larger ones get 413 before
      * the origin is contacted. Cyrus's own default {@code maxSizeUpload} is 1 GiB.
      */
-    @WithName("max-upload-size")
     @WithDefault("1G")
     MemorySize maxUploadSize();
 
@@ -84,30 +80,21 @@ public interface ProxyConfig {
          * Access lines are written to standard output in batches, at most this long after their
          * request ended (sooner under load). Shorter costs more writes; see docs/BENCHMARKS.md.
          */
-        @WithName("access-flush-interval")
         @WithDefault("100ms")
         Duration accessFlushInterval();
     }
 
-    /** The HTTP listener that clients connect to. */
+    /**
+     * The proxy port that clients connect to ({@code quarkus.http.host} and {@code quarkus.http.port}),
+     * served by the proxy's own Vert.x listeners with their front door; Quarkus's own listener stays
+     * off ({@code quarkus.http.host-enabled=false}) in every mode.
+     */
     interface Http {
-        /**
-         * Serve the proxy port from a Vert.x HTTP server of the proxy's own (on {@code quarkus.http.host}
-         * and {@code quarkus.http.port}, Quarkus's own listener switched off) rather than through
-         * Quarkus's HTTP layer; its drain answers new requests with the proxy's 503 problem document
-         * (the speed of the two is within the benchmark's spread, docs/BENCHMARKS.md).
-         * Dev mode sets {@code false}: live reload is driven by Quarkus's listener.
-         */
-        @WithDefault("true")
-        boolean direct();
-
         /** A client connection carrying no bytes for this long is closed; event streams send pings. */
-        @WithName("idle-timeout")
         @WithDefault("30m")
         Duration idleTimeout();
 
         /** Largest request head (request line and headers) accepted; larger ones get 431. */
-        @WithName("max-header-size")
         @WithDefault("20K")
         MemorySize maxHeaderSize();
 
@@ -138,7 +125,6 @@ public interface ProxyConfig {
     /** Token extraction settings. */
     interface Token {
         /** Name of the cookie that carries the token when no {@code Authorization: Bearer} header is sent. */
-        @WithName("cookie-name")
         @WithDefault("Authorization")
         String cookieName();
     }
@@ -147,22 +133,19 @@ public interface ProxyConfig {
     interface Jwt {
         /** Signature algorithm: {@code HS512} (default), {@code RS256} or {@code ES256}. */
         @WithDefault("HS512")
-        String algorithm();
+        JwtAlgorithm algorithm();
 
         /** HMAC secret for HS512; its UTF-8 bytes are the key. At least 64 bytes. */
         Optional<String> secret();
 
         /** Accept an HS512 secret shorter than 64 bytes (logs a warning). For legacy deployments only. */
-        @WithName("allow-short-secret")
         @WithDefault("false")
         boolean allowShortSecret();
 
         /** For RS256/ES256: PEM public key, JWK or JWKS, inline or as a location (file:, classpath: or https:). */
-        @WithName("public-key")
         Optional<String> publicKey();
 
         /** Name of the claim that carries the session id (the Redis key suffix). */
-        @WithName("session-claim")
         @WithDefault("sid")
         String sessionClaim();
 
@@ -177,7 +160,6 @@ public interface ProxyConfig {
         Optional<List<String>> audience();
 
         /** How many verified tokens are remembered, so a token is verified once and not on every request. */
-        @WithName("cache-size")
         @WithDefault("10000")
         int cacheSize();
     }
@@ -185,18 +167,16 @@ public interface ProxyConfig {
     /** Credential store settings. */
     interface Credentials {
         /** Prefix put before the session id to form the Redis key. */
-        @WithName("key-prefix")
         Optional<String> keyPrefix();
 
         /** {@code aes-gcm} (default) or {@code none} (value already is base64 of user:password). */
         @WithDefault("aes-gcm")
-        String encryption();
+        Encryption encryption();
 
         /** Current AES-256 key, standard base64 of 32 bytes. */
         Optional<String> key();
 
         /** Older AES-256 keys, tried after the current one while entries sealed with them remain. */
-        @WithName("previous-keys")
         Optional<List<String>> previousKeys();
 
         /**
@@ -204,12 +184,10 @@ public interface ProxyConfig {
          * only while Redis's invalidation feed ({@code CLIENT TRACKING}, Redis 6+, standalone) is
          * connected, so a deleted or changed session takes effect at once.
          */
-        @WithName("cache-size")
         @WithDefault("10000")
         int cacheSize();
 
         /** A remembered session is fetched again after this long, even without an invalidation. */
-        @WithName("cache-max-age")
         @WithDefault("60s")
         Duration cacheMaxAge();
 
@@ -228,7 +206,6 @@ public interface ProxyConfig {
         Duration timeout();
 
         /** Time allowed to open a TCP connection to the origin. */
-        @WithName("connect-timeout")
         @WithDefault("5s")
         Duration connectTimeout();
 
@@ -236,22 +213,18 @@ public interface ProxyConfig {
          * A connection carrying no bytes for this long is closed, streams included; must exceed the
          * JMAP EventSource {@code ping} interval that clients ask for.
          */
-        @WithName("idle-timeout")
         @WithDefault("10m")
         Duration idleTimeout();
 
         /** Pooled keep-alive connections for ordinary requests. */
-        @WithName("max-connections")
         @WithDefault("64")
         int maxConnections();
 
         /** Separate pool for long-lived event streams, so they never starve ordinary requests. */
-        @WithName("max-event-streams")
         @WithDefault("1024")
         int maxEventStreams();
 
         /** Requests allowed to wait for a pooled connection before new ones are refused with 503. */
-        @WithName("max-wait-queue")
         @WithDefault("1024")
         int maxWaitQueue();
 
@@ -259,34 +232,37 @@ public interface ProxyConfig {
          * For an {@code https} origin: PEM file of the certificates (CA or self-signed) to trust instead
          * of the JVM's default trust store.
          */
-        @WithName("trust-certificates")
         Optional<String> trustCertificates();
 
         /** For an {@code https} origin: check that its certificate names the origin host. */
-        @WithName("verify-host")
         @WithDefault("true")
         boolean verifyHost();
 
         /** {@code basic} (default: the user's sealed password) or {@code cyrus-jwt} (minted bearer). */
         @WithDefault("basic")
-        String auth();
+        OriginAuth auth();
 
         /** For {@code cyrus-jwt}: file holding the HMAC key in Cyrus's PEM form ({@code BEGIN HMAC KEY}). */
-        @WithName("jwt-key-file")
         Optional<String> jwtKeyFile();
 
         /** For {@code cyrus-jwt}: Cyrus's {@code http_jwt_max_age}; minted tokens are never reused past it. */
-        @WithName("jwt-max-age")
         @WithDefault("5m")
         Duration jwtMaxAge();
 
         /** For {@code cyrus-jwt}: a minted token is replaced this long before it reaches the max age. */
-        @WithName("jwt-reuse-margin")
         @WithDefault("60s")
         Duration jwtReuseMargin();
 
         /** For {@code cyrus-jwt}: add an {@code exp} claim this far after {@code iat}; unset means none. */
-        @WithName("jwt-lifetime")
         Optional<Duration> jwtLifetime();
     }
+
+    /** The token signatures the proxy verifies. */
+    enum JwtAlgorithm { HS512, RS256, ES256 }
+
+    /** How the password is sealed in the stored session value ({@code aes-gcm} or {@code none}). */
+    enum Encryption { AES_GCM, NONE }
+
+    /** How the proxy authenticates to the origin ({@code basic} or {@code cyrus-jwt}). */
+    enum OriginAuth { BASIC, CYRUS_JWT }
 }

@@ -4,9 +4,9 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
-import org.jmapauthproxy.route.Admission;
-import org.jmapauthproxy.route.ProxyFailure;
-import org.jmapauthproxy.route.RequestState;
+import org.jmapauthproxy.exchange.Admission;
+import org.jmapauthproxy.exchange.ProxyFailure;
+import org.jmapauthproxy.exchange.RequestState;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

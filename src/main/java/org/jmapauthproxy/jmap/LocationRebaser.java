@@ -2,7 +2,7 @@ package org.jmapauthproxy.jmap;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
-import org.jmapauthproxy.upstream.ResponseHeaderRewriter;
+import org.jmapauthproxy.exchange.ResponseInterceptor;
 
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +19,7 @@ import java.util.Locale;
  * <p>Relative values and URLs on other hosts stay as they are. Only headers are rewritten: response
  * bodies (DAV multistatus {@code href}s) are streamed untouched, apart from the JMAP session document.
  */
-public final class LocationRebaser implements ResponseHeaderRewriter {
+public final class LocationRebaser implements ResponseInterceptor {
 
     static final List<String> HEADERS = List.of("Location", "Content-Location");
 
@@ -41,7 +41,7 @@ public final class LocationRebaser implements ResponseHeaderRewriter {
     }
 
     @Override
-    public void rewrite(HttpServerRequest request, MultiMap clientHeaders) {
+    public void incoming(HttpServerRequest request, MultiMap clientHeaders) {
         String base = null;
         for (String name : HEADERS) {
             List<String> values = clientHeaders.getAll(name);

@@ -1,7 +1,7 @@
 package org.jmapauthproxy.jmap;
 
 import io.vertx.core.http.HttpServerRequest;
-import org.jmapauthproxy.route.ProxyRoute;
+import org.jmapauthproxy.exchange.HttpMessages;
 
 import java.util.Optional;
 
@@ -25,7 +25,7 @@ public final class PublicBase {
             return configured;
         }
         String scheme = request.scheme();
-        String host = ProxyRoute.authority(request);
+        String host = HttpMessages.authority(request);
         if (trustForwarded) {
             String fwdProto = firstValue(request.getHeader("X-Forwarded-Proto"));
             String fwdHost = firstValue(request.getHeader("X-Forwarded-Host"));

@@ -9,11 +9,10 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
-import org.jmapauthproxy.route.ProxyFailure;
-import org.jmapauthproxy.route.RequestState;
-import org.jmapauthproxy.upstream.HeaderPolicy;
-import org.jmapauthproxy.upstream.ResponseRewriter;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.ProxyFailure;
+import org.jmapauthproxy.exchange.RequestState;
+import org.jmapauthproxy.exchange.ResponseInterceptor;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -39,7 +38,7 @@ import java.util.zip.InflaterInputStream;
  * URL, leaving RFC 6570 template braces untouched. Cyrus gzips the document for clients that ask,
  * so it is decoded, rewritten and encoded again with a correct length.
  */
-public final class SessionRewriter implements ResponseRewriter {
+public final class SessionRewriter implements ResponseInterceptor {
 
     /** Session documents are a few KiB; anything far larger is not one and is refused, not buffered. */
     static final int MAX_SESSION_BYTES = 1 << 20;
@@ -84,7 +83,7 @@ public final class SessionRewriter implements ResponseRewriter {
      * the proxy cannot decode to rewrite. Only the codings the proxy can re-encode are offered.
      */
     @Override
-    public void prepare(HttpServerRequest clientRequest, MultiMap originHeaders) {
+    public void outgoing(HttpServerRequest clientRequest, MultiMap originHeaders) {
         if (!isSessionRequest(clientRequest)) {
             return;
         }
@@ -110,7 +109,7 @@ public final class SessionRewriter implements ResponseRewriter {
     }
 
     @Override
-    public boolean handles(RoutingContext ctx, HttpClientResponse origin) {
+    public boolean takesOver(RoutingContext ctx, HttpClientResponse origin) {
         if (!isSessionRequest(ctx.request()) || origin.statusCode() != 200) {
             return false;
         }
@@ -120,7 +119,7 @@ public final class SessionRewriter implements ResponseRewriter {
     }
 
     @Override
-    public void rewrite(RoutingContext ctx, HttpClientResponse origin) {
+    public void takeOver(RoutingContext ctx, HttpClientResponse origin) {
         String length = origin.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null && parseLength(length) > MAX_SESSION_BYTES) {
             origin.request().reset();
@@ -153,8 +152,6 @@ public final class SessionRewriter implements ResponseRewriter {
         }
         byte[] out = rewritten.body();
         HttpServerResponse response = ctx.response();
-        response.setStatusCode(origin.statusCode());
-        HeaderPolicy.toClient(origin.headers(), response.headers());
         response.headers().remove(HttpHeaders.ETAG).remove(HttpHeaders.CONTENT_LENGTH);
         // RFC 8620 §2: the session can change at any time; never let a cache answer for the origin.
         response.putHeader(HttpHeaders.CACHE_CONTROL, "no-cache, no-store, must-revalidate");

@@ -2,7 +2,6 @@ package org.jmapauthproxy.ops;
 
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.quarkus.runtime.StartupEvent;
-import io.vertx.ext.web.Router;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -31,18 +30,7 @@ public class DevRedis {
 
     private boolean started;
 
-    /**
-     * In dev mode the proxy's route is installed when Quarkus's router is set up, and building the
-     * route builds the session store, whose invalidation feed connects to Redis at once: that happens
-     * before {@link StartupEvent}. Observing the router first (priority 1) starts Redis before
-     * anything connects to it.
-     */
-    void beforeRoutes(@Observes @Priority(1) Router router,
-                      @ConfigProperty(name = "quarkus.redis.hosts") String hosts) throws IOException {
-        start(hosts);
-    }
-
-    /** In case no router is set up (the proxy's own listener serves the port): at start-up, before the rest. */
+    /** At start-up, before anything else connects to Redis. */
     void atStartup(@Observes @Priority(1) StartupEvent event,
                    @ConfigProperty(name = "quarkus.redis.hosts") String hosts) throws IOException {
         start(hosts);

@@ -2,8 +2,8 @@ package org.jmapauthproxy.ops;
 
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
-import org.jmapauthproxy.route.RequestState;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.RequestState;
 
 /**
  * One access line and one set of metric updates per finished request. The line holds the method,

@@ -16,7 +16,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.impl.ConnectionBase;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.HttpMessages;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -83,11 +84,11 @@ public final class FrontDoor {
         channel.closeFuture().addListener(f -> open.decrementAndGet());
         ChannelPipeline pipeline = channel.pipeline();
         if (now > limits.maxConnections()) {
-            refusals.refused("-", "-", Reason.TOO_MANY_CONNECTIONS, ProxyRoute.requestId(null));
+            refusals.refused("-", "-", Reason.TOO_MANY_CONNECTIONS, HttpMessages.requestId(null));
             // Written below the HTTP encoder (from the pipeline's first handler), as raw bytes.
             pipeline.firstContext().writeAndFlush(Unpooled.wrappedBuffer(problem(Reason.TOO_MANY_CONNECTIONS,
                             "the proxy has " + limits.maxConnections() + " client connections open",
-                            ProxyRoute.requestId(null))))
+                            HttpMessages.requestId(null))))
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }

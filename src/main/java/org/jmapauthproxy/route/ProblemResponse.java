@@ -10,7 +10,10 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.http.HttpClosedException;
 import org.jboss.logging.Logger;
 import org.jmapauthproxy.exchange.FoldedWarnings;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.HttpMessages;
+import org.jmapauthproxy.exchange.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.RequestState;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -80,7 +83,7 @@ public final class ProblemResponse implements Handler<RoutingContext> {
         if (reason == Reason.SHUTTING_DOWN && ctx.request().version() != HttpVersion.HTTP_2) {
             response.putHeader(HttpHeaders.CONNECTION, "close");
         }
-        boolean unreadBody = !ctx.request().isEnded() && ProxyRoute.hasBody(ctx.request())
+        boolean unreadBody = !ctx.request().isEnded() && HttpMessages.hasBody(ctx.request())
                 && ctx.request().version() != HttpVersion.HTTP_2;
         if (unreadBody) {
             // The body was never read; closing is the only way to keep the next request on this

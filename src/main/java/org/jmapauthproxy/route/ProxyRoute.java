@@ -4,36 +4,35 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.opentelemetry.api.trace.Span;
 import org.jmapauthproxy.credential.CredentialService;
+import org.jmapauthproxy.exchange.Admission;
+import org.jmapauthproxy.exchange.Forwarded;
+import org.jmapauthproxy.exchange.HttpMessages;
+import org.jmapauthproxy.exchange.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.RequestState;
 import org.jmapauthproxy.exchange.Tracing;
 import org.jmapauthproxy.ops.RequestLog;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
 import org.jmapauthproxy.token.SessionToken;
 import org.jmapauthproxy.token.TokenExtractor;
 import org.jmapauthproxy.token.TokenVerifier;
 import org.jmapauthproxy.upstream.Forwarder;
-import org.jmapauthproxy.upstream.HeaderPolicy;
 import org.jmapauthproxy.upstream.WebSocketRelay;
 
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The catch-all route: every request on the main port goes token → session → origin here.
  *
- * <p>It is installed on a Vert.x {@link Router} (the one of each {@link ProxyServer} listener, or
- * Quarkus's in dev mode) rather than declared as a Quarkus route, because a declarative route gets
- * a body handler that reads the whole body before the handler runs. Here the request is paused on arrival and stays paused while the token and the session are
- * checked; only then is its body piped to the origin.
+ * <p>It is installed on the Vert.x {@link Router} of each {@link ProxyServer} listener rather than
+ * declared as a Quarkus route, because a declarative route gets a body handler that reads the whole
+ * body before the handler runs. Here the request is paused on arrival and stays paused while the
+ * token and the session are checked; only then is its body piped to the origin.
  */
 public final class ProxyRoute {
-
-    /** After every route Quarkus itself registers on the main router (e.g. the dev UI in dev mode). */
-    public static final int ORDER = 10_000;
 
     private final TokenExtractor extractor;
     private final TokenVerifier verifier;
@@ -72,13 +71,13 @@ public final class ProxyRoute {
 
     /** Installs the route and its failure handler. */
     public void install(Router router) {
-        router.route().order(ORDER).handler(this::handle).failureHandler(new ProblemResponse());
+        router.route().handler(this::handle).failureHandler(new ProblemResponse());
     }
 
     void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         request.pause();
-        RequestState state = new RequestState(requestId(request.getHeader("X-Request-Id")), System.nanoTime());
+        RequestState state = new RequestState(HttpMessages.requestId(request.getHeader("X-Request-Id")), System.nanoTime());
         state.span(tracing.request(request.headers(), request.method().name(), request.path()));
         ctx.put(RequestState.KEY, state);
         ctx.response().putHeader("X-Request-Id", state.requestId());
@@ -115,7 +114,7 @@ public final class ProxyRoute {
         }
         try {
             if (request.method() == HttpMethod.CONNECT || request.method() == HttpMethod.TRACE) {
-                // HTTP/1.x heads are refused by the FrontDoor already; this covers HTTP/2 and dev mode.
+                // HTTP/1.x heads are refused by the FrontDoor already; this covers HTTP/2.
                 throw new ProxyFailure(Reason.METHOD_NOT_ALLOWED, request.method().name() + " is not served");
             }
             checkDeclaredSize(request);
@@ -133,18 +132,20 @@ public final class ProxyRoute {
                 Tracing.endStep(lookup, ar.failed() ? reasonOf(ar.cause()) : null);
                 if (ar.failed()) {
                     ctx.fail(ar.cause());
-                } else if (ctx.response().closed()) {
                     return;
-                } else if (WebSocketRelay.isUpgrade(request)) {
+                }
+                if (ctx.response().closed()) {
+                    return;
+                }
+                state.authorised(ar.result().sessionKey(), ar.result()::fingerprint, session.expiresAt());
+                state.client(forwarded(request), cookieForOrigin(request));
+                if (HttpMessages.isWebSocketUpgrade(request)) {
                     // An upgraded exchange never ends as HTTP; the WebSocket is ended at shutdown
                     // with the event streams (close code 1001), so it is not waited for as a request.
                     leave(state);
-                    state.authorised(ar.result().sessionKey(), ar.result()::fingerprint, session.expiresAt());
-                    webSockets.relay(ctx, session, ar.result().credential(), cookieForOrigin(request), forwarded(request),
-                            state);
+                    webSockets.relay(ctx, ar.result().credential(), state);
                 } else {
-                    state.authorised(ar.result().sessionKey(), ar.result()::fingerprint, session.expiresAt());
-                    forwarder.forward(ctx, ar.result().credential(), cookieForOrigin(request), forwarded(request), state);
+                    forwarder.forward(ctx, ar.result().credential(), state);
                 }
             });
         } catch (ProxyFailure failure) {
@@ -233,71 +234,19 @@ public final class ProxyRoute {
         return kept.isEmpty() ? null : kept.toString();
     }
 
-    private HeaderPolicy.Forwarded forwarded(HttpServerRequest request) {
+    private Forwarded forwarded(HttpServerRequest request) {
         String remote = request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
-        String host = authority(request);
+        String host = HttpMessages.authority(request);
         if (!trustForwarded) {
-            return new HeaderPolicy.Forwarded(remote, request.scheme(), host, false);
+            return new Forwarded(remote, request.scheme(), host, false);
         }
         String chain = request.getHeader("X-Forwarded-For");
         String proto = request.getHeader("X-Forwarded-Proto");
         String fwdHost = request.getHeader("X-Forwarded-Host");
-        return new HeaderPolicy.Forwarded(
+        return new Forwarded(
                 chain == null ? remote : chain + ", " + remote,
                 proto == null ? request.scheme() : proto,
                 fwdHost == null ? host : fwdHost,
                 true);
-    }
-
-    /** The client's request id when it is short and plain, else a fresh random one. */
-    static String requestId(String offered) {
-        if (offered != null && !offered.isEmpty() && offered.length() <= 128 && isPlain(offered)) {
-            return offered;
-        }
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        return Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
-    }
-
-    private static boolean isPlain(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Whether the client's request carries a body: a declared length above zero, chunked coding, or
-     * (HTTP/2, which has neither) a method that normally sends one.
-     */
-    public static boolean hasBody(HttpServerRequest request) {
-        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        if (length != null) {
-            return !"0".equals(length.trim());
-        }
-        if (request.version() == HttpVersion.HTTP_2) {
-            HttpMethod method = request.method();
-            return method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH;
-        }
-        return request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
-    }
-
-    /**
-     * The authority the client addressed: {@code Host}, or HTTP/2's {@code :authority}; for an
-     * HTTP/1.0 request without either, the address the client connected to.
-     */
-    public static String authority(HttpServerRequest request) {
-        String host = request.getHeader(HttpHeaders.HOST);
-        if (host == null && request.authority() != null) {
-            host = request.authority().toString();
-        }
-        if (host == null) {
-            SocketAddress local = request.localAddress();
-            String address = local.hostAddress();
-            host = (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + local.port();
-        }
-        return host;
     }
 }

@@ -1,26 +1,21 @@
 package org.jmapauthproxy.route;
 
-import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.http.HttpServerOptions;
-import jakarta.enterprise.context.ApplicationScoped;
 import org.jmapauthproxy.upstream.Origin;
 
 import java.util.List;
 
 /**
- * Tunes the main HTTP server for relaying: accepts JMAP WebSocket upgrades (offers the {@code jmap}
+ * Tunes the proxy port's HTTP server for relaying: accepts JMAP WebSocket upgrades (offers the {@code jmap}
  * subprotocol, RFC 8887 §3, with the same frame and message limits as the origin side) and reads
  * request bodies in the same chunk size as the origin client.
  */
-@ApplicationScoped
-public class WebSocketServerOptions implements HttpServerOptionsCustomizer {
+public final class WebSocketServerOptions {
 
-    @Override
-    public void customizeHttpServer(HttpServerOptions options) {
-        apply(options);
+    private WebSocketServerOptions() {
     }
 
-    /** The same tuning for the proxy's own listener ({@link ProxyServer}). */
+    /** Applies the tuning to the options of a {@link ProxyServer} listener. */
     public static void apply(HttpServerOptions options) {
         // Same chunk size as towards the origin, so an upload is relayed in 64 KiB writes.
         options.setMaxChunkSize(Origin.MAX_CHUNK);

@@ -6,9 +6,8 @@ import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.ParseException;
 import jakarta.json.JsonString;
 import org.eclipse.microprofile.jwt.JsonWebToken;
-import org.jmapauthproxy.config.ProxyConfig;
-import org.jmapauthproxy.route.ProxyFailure;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 import org.jboss.logging.Logger;
 import org.jose4j.jwt.consumer.ErrorCodes;
 import org.jose4j.jwt.consumer.InvalidJwtException;
@@ -53,7 +52,7 @@ public final class TokenVerifier implements AutoCloseable {
     /** How often a key published at a URL is fetched again. */
     public static final Duration KEY_REFRESH = Duration.ofMinutes(10);
 
-    private final ProxyConfig.Jwt config;
+    private final JwtSettings config;
     private final String sessionClaim;
     private final long leewaySeconds;
     private final int cacheSize;
@@ -68,11 +67,11 @@ public final class TokenVerifier implements AutoCloseable {
     /**
      * @throws IllegalStateException when the key is published at a URL and cannot be fetched
      */
-    public TokenVerifier(ProxyConfig.Jwt config, Clock clock) {
+    public TokenVerifier(JwtSettings config, Clock clock) {
         this(config, clock, KEY_REFRESH);
     }
 
-    TokenVerifier(ProxyConfig.Jwt config, Clock clock, Duration keyRefreshInterval) {
+    TokenVerifier(JwtSettings config, Clock clock, Duration keyRefreshInterval) {
         this.config = config;
         this.sessionClaim = config.sessionClaim();
         this.leewaySeconds = config.leeway().toSeconds();
@@ -97,7 +96,7 @@ public final class TokenVerifier implements AutoCloseable {
         }
     }
 
-    private static boolean isHmac(ProxyConfig.Jwt config) {
+    private static boolean isHmac(JwtSettings config) {
         return SignatureAlgorithm.fromAlgorithm(config.algorithm()) == SignatureAlgorithm.HS512;
     }
 
@@ -142,7 +141,7 @@ public final class TokenVerifier implements AutoCloseable {
     }
 
     /** @param fetchedKey key content fetched from the configured URL, or {@code null} to use the setting as is */
-    private static JWTAuthContextInfo contextInfo(ProxyConfig.Jwt config, String fetchedKey) {
+    private static JWTAuthContextInfo contextInfo(JwtSettings config, String fetchedKey) {
         JWTAuthContextInfo info = new JWTAuthContextInfo();
         SignatureAlgorithm algorithm = SignatureAlgorithm.fromAlgorithm(config.algorithm());
         info.setSignatureAlgorithm(Set.of(algorithm));

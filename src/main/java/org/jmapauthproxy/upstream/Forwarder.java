@@ -15,13 +15,14 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
+import org.jmapauthproxy.exchange.HttpMessages;
+import org.jmapauthproxy.exchange.LongLivedStreams;
 import org.jmapauthproxy.exchange.OpenChannels;
 import org.jmapauthproxy.exchange.Tracing;
-import org.jmapauthproxy.ops.LongLivedStreams;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
-import org.jmapauthproxy.route.ProxyFailure;
-import org.jmapauthproxy.route.ProxyRoute;
-import org.jmapauthproxy.route.RequestState;
+import org.jmapauthproxy.exchange.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.RequestState;
+import org.jmapauthproxy.exchange.ResponseInterceptor;
 
 import java.time.Clock;
 import java.util.List;
@@ -36,7 +37,7 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Both bodies flow through Vert.x pipes, which pause the reading side whenever the writing side's
  * queue is full, so a slow reader (client or origin) throttles the other end instead of growing the
- * heap. Nothing is buffered whole except by a {@link ResponseRewriter} that needs the body.
+ * heap. Nothing is buffered whole except by a {@link ResponseInterceptor} that takes the response over.
  */
 public final class Forwarder {
 
@@ -47,8 +48,7 @@ public final class Forwarder {
     private final AtomicInteger requestsInFlight = new AtomicInteger();
     private final AtomicInteger streamsInFlight = new AtomicInteger();
     private final LongLivedStreams longLived;
-    private final List<ResponseRewriter> rewriters;
-    private final List<ResponseHeaderRewriter> headerRewriters;
+    private final List<ResponseInterceptor> interceptors;
     private final long maxUploadSize;
     private final OpenChannels channels;
     private final Clock clock;
@@ -56,14 +56,12 @@ public final class Forwarder {
 
     /**
      * @param openStreams gauge of event streams currently relayed
-     * @param rewriters   the responses the proxy changes instead of streaming, tried in order
-     * @param headerRewriters applied, in order, to the headers of every proxied response
+     * @param interceptors the chain every exchange passes through, in order
      */
     public Forwarder(Vertx vertx, Origin origin, long firstByteTimeoutMillis, AtomicInteger openStreams,
-                     LongLivedStreams longLived, List<ResponseRewriter> rewriters,
-                     List<ResponseHeaderRewriter> headerRewriters, long maxUploadSize,
+                     LongLivedStreams longLived, List<ResponseInterceptor> interceptors, long maxUploadSize,
                      OpenChannels channels, Clock clock, Tracing tracing) {
-        this.headerRewriters = List.copyOf(headerRewriters);
+        this.interceptors = List.copyOf(interceptors);
         this.tracing = tracing;
         this.maxUploadSize = maxUploadSize;
         this.channels = channels;
@@ -73,16 +71,14 @@ public final class Forwarder {
         this.firstByteTimeoutMillis = firstByteTimeoutMillis;
         this.openStreams = openStreams;
         this.longLived = longLived;
-        this.rewriters = List.copyOf(rewriters);
     }
 
     /**
      * Forwards the (paused) client request. Failures before the response starts go to
      * {@code ctx.fail(ProxyFailure)}; failures after it close the client connection.
      */
-    public void forward(RoutingContext ctx, OriginCredential credential, String cookie,
-                        HeaderPolicy.Forwarded forwarded, RequestState state) {
-        boolean eventStream = isEventStream(ctx.request());
+    public void forward(RoutingContext ctx, OriginCredential credential, RequestState state) {
+        boolean eventStream = HttpMessages.isEventStream(ctx.request());
         AtomicInteger inFlight = eventStream ? streamsInFlight : requestsInFlight;
         inFlight.incrementAndGet();
         ctx.addEndHandler(v -> inFlight.decrementAndGet());
@@ -90,7 +86,7 @@ public final class Forwarder {
         // One span for the exchange, retries on a closed pooled connection included.
         state.originSpan(tracing.origin(state.span(), ctx.request().method().name(), ctx.request().path(),
                 origin.host(), origin.port()));
-        dispatch(ctx, credential, cookie, forwarded, state, eventStream, 0, deadline);
+        dispatch(ctx, credential, state, eventStream, 0, deadline);
     }
 
     /** Attempts a safe request gets when pooled connections turn out closed one after another. */
@@ -101,9 +97,8 @@ public final class Forwarder {
      *                 for a pooled connection counts against it, so a saturated pool cannot hold a
      *                 request longer than the origin timeout
      */
-    private void dispatch(RoutingContext ctx, OriginCredential credential, String cookie,
-                          HeaderPolicy.Forwarded forwarded, RequestState state, boolean eventStream, int attempt,
-                          long deadline) {
+    private void dispatch(RoutingContext ctx, OriginCredential credential, RequestState state, boolean eventStream,
+                          int attempt, long deadline) {
         HttpServerRequest request = ctx.request();
         HttpClient client = eventStream ? origin.streams() : origin.requests();
         RequestOptions options = new RequestOptions()
@@ -115,7 +110,7 @@ public final class Forwarder {
                 .setConnectTimeout(remainingMillis(deadline));
         BooleanSupplier retry = () -> {
             if (attempt + 1 < MAX_ATTEMPTS && isRetryable(request) && !ctx.response().closed()) {
-                dispatch(ctx, credential, cookie, forwarded, state, eventStream, attempt + 1, deadline);
+                dispatch(ctx, credential, state, eventStream, attempt + 1, deadline);
                 return true;
             }
             return false;
@@ -131,12 +126,12 @@ public final class Forwarder {
                 return;
             }
             HttpClientRequest originRequest = ar.result();
-            HeaderPolicy.toOrigin(request.headers(), originRequest.headers(), credential.authorization(), cookie,
-                    forwarded, state.requestId());
+            HeaderPolicy.toOrigin(request.headers(), originRequest.headers(), credential.authorization(),
+                    state.originCookie(), state.forwarded(), state.requestId());
             // After the client's headers: the origin sees the proxy's span as parent, not the client's.
             tracing.inject(state.originSpan(), originRequest.headers());
-            for (ResponseRewriter rewriter : rewriters) {
-                rewriter.prepare(request, originRequest.headers());
+            for (ResponseInterceptor interceptor : interceptors) {
+                interceptor.outgoing(request, originRequest.headers());
             }
             send(ctx, originRequest, state, eventStream, retry, deadline);
         });
@@ -154,7 +149,7 @@ public final class Forwarder {
     static boolean isRetryable(HttpServerRequest request) {
         HttpMethod method = request.method();
         return (method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS)
-                && !ProxyRoute.hasBody(request);
+                && !HttpMessages.hasBody(request);
     }
 
     private void send(RoutingContext ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream,
@@ -202,7 +197,7 @@ public final class Forwarder {
             });
             relay(ctx, ar.result(), eventStream, state, originDone);
         });
-        if (ProxyRoute.hasBody(request)) {
+        if (HttpMessages.hasBody(request)) {
             if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
                 // The proxy answered the Expect itself (and removed it); tell the client to go on now
                 // that the request is authenticated and an origin connection is ready.
@@ -261,23 +256,23 @@ public final class Forwarder {
             ctx.fail(new ProxyFailure(Reason.ORIGIN_REJECTED_CREDENTIALS, "origin answered 401"));
             return;
         }
-        if (!headerRewriters.isEmpty()) {
-            // Whichever path writes the head (the relay below or a rewriter), these run just before.
+        response.setStatusCode(originResponse.statusCode());
+        HeaderPolicy.toClient(originResponse.headers(), response.headers());
+        if (!interceptors.isEmpty()) {
+            // Whoever writes the head (the relay below or a link that takes over), this runs just before.
             HttpServerRequest request = ctx.request();
             ctx.addHeadersEndHandler(v -> {
-                for (ResponseHeaderRewriter rewriter : headerRewriters) {
-                    rewriter.rewrite(request, response.headers());
+                for (ResponseInterceptor interceptor : interceptors) {
+                    interceptor.incoming(request, response.headers());
                 }
             });
         }
-        for (ResponseRewriter rewriter : rewriters) {
-            if (rewriter.handles(ctx, originResponse)) {
-                rewriter.rewrite(ctx, originResponse);
+        for (ResponseInterceptor interceptor : interceptors) {
+            if (interceptor.takesOver(ctx, originResponse)) {
+                interceptor.takeOver(ctx, originResponse);
                 return;
             }
         }
-        response.setStatusCode(originResponse.statusCode());
-        HeaderPolicy.toClient(originResponse.headers(), response.headers());
         if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && mayHaveBody(ctx.request().method(), originResponse.statusCode())) {
             response.setChunked(true);
         }
@@ -336,10 +331,5 @@ public final class Forwarder {
 
     static boolean mayHaveBody(HttpMethod method, int status) {
         return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
-    }
-
-    static boolean isEventStream(HttpServerRequest request) {
-        String accept = request.getHeader(HttpHeaders.ACCEPT);
-        return accept != null && accept.contains("text/event-stream");
     }
 }

@@ -1,6 +1,7 @@
 package org.jmapauthproxy.upstream;
 
 import io.vertx.core.MultiMap;
+import org.jmapauthproxy.exchange.Forwarded;
 
 import java.util.Collections;
 import java.util.List;
@@ -56,14 +57,6 @@ public final class HeaderPolicy {
             all.addAll(set);
         }
         return Collections.unmodifiableSet(all);
-    }
-
-    /**
-     * What the client's hop looked like, for the {@code X-Forwarded-*} headers.
-     *
-     * @param trusted whether the client is a trusted front proxy whose own forwarding headers may pass
-     */
-    public record Forwarded(String forwardedFor, String proto, String host, boolean trusted) {
     }
 
     /**

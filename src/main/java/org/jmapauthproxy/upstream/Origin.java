@@ -8,7 +8,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.net.PemTrustOptions;
-import org.jmapauthproxy.config.ProxyConfig;
 
 import java.net.URI;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,8 +39,8 @@ public final class Origin {
     private final WebSocketClient webSockets;
 
     /** @param eventLoops how many event loops serve clients: one ordinary pool each (at most) */
-    public Origin(Vertx vertx, ProxyConfig.Origin config, int eventLoops) {
-        URI url = URI.create(config.url().orElseThrow());
+    public Origin(Vertx vertx, OriginSettings config, int eventLoops) {
+        URI url = URI.create(config.url());
         this.ssl = "https".equalsIgnoreCase(url.getScheme());
         this.host = url.getHost();
         this.port = url.getPort() > 0 ? url.getPort() : ssl ? 443 : 80;
@@ -71,7 +70,7 @@ public final class Origin {
     public static final int MAX_WEBSOCKET_MESSAGE = 64 * 1024 * 1024;
 
     /** One pool per event loop (at most one per connection allowed); sizes and queues add up to the totals. */
-    private HttpClient[] loopPools(Vertx vertx, ProxyConfig.Origin config, int loops) {
+    private HttpClient[] loopPools(Vertx vertx, OriginSettings config, int loops) {
         int total = config.maxConnections();
         int pools = Math.max(1, Math.min(loops, total));
         HttpClient[] clients = new HttpClient[pools];
@@ -95,11 +94,11 @@ public final class Origin {
         return requests[Math.floorMod(loopsAssigned.getAndIncrement(), requests.length)];
     }
 
-    private HttpClient client(Vertx vertx, ProxyConfig.Origin config, int size) {
+    private HttpClient client(Vertx vertx, OriginSettings config, int size) {
         return client(vertx, config, size, config.maxWaitQueue());
     }
 
-    private HttpClient client(Vertx vertx, ProxyConfig.Origin config, int size, int waitQueue) {
+    private HttpClient client(Vertx vertx, OriginSettings config, int size, int waitQueue) {
         return vertx.httpClientBuilder()
                 .with(clientOptions(config))
                 .with(new PoolOptions().setHttp1MaxSize(size).setMaxWaitQueueSize(waitQueue))
@@ -107,7 +106,7 @@ public final class Origin {
                 .build();
     }
 
-    private HttpClientOptions clientOptions(ProxyConfig.Origin config) {
+    private HttpClientOptions clientOptions(OriginSettings config) {
         HttpClientOptions options = new HttpClientOptions();
         config.trustCertificates().ifPresent(pem -> options.setTrustOptions(new PemTrustOptions().addCertPath(pem)));
         return options

@@ -1,8 +1,8 @@
 package org.jmapauthproxy.upstream;
 
 import io.vertx.core.http.ConnectionPoolTooBusyException;
-import org.jmapauthproxy.route.ProxyFailure;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 
 import java.net.ConnectException;
 import java.util.concurrent.TimeoutException;

@@ -17,6 +17,11 @@ import io.vertx.core.net.impl.ConnectionBase;
  * no request waiting for it and the connection is torn down. Interim responses carry no content a
  * client needs, so the proxy removes them on the origin connection's pipeline, right after the HTTP
  * decoder: the {@code 102} head and the empty last-content Netty emits for it.
+ *
+ * <p>Reaching the pipeline takes Vert.x's internal {@code ConnectionBase}: Vert.x 4.5 (4.5.27 here)
+ * offers no public hook on a client connection's channel. A Vert.x client that takes {@code 102} as
+ * interim, as it does {@code 100} and {@code 103}, would remove this filter and the internal type
+ * with it; no released version known to us does.
  */
 final class ProcessingFilter extends ChannelInboundHandlerAdapter {
 

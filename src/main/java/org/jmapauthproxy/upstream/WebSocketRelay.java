@@ -11,13 +11,11 @@ import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
+import org.jmapauthproxy.exchange.LongLivedStreams;
 import org.jmapauthproxy.exchange.OpenChannels;
-import org.jmapauthproxy.ops.LongLivedStreams;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
-import org.jmapauthproxy.route.ProxyFailure;
-import org.jmapauthproxy.route.RequestState;
-import org.jmapauthproxy.route.UpgradedRequests;
-import org.jmapauthproxy.token.SessionToken;
+import org.jmapauthproxy.exchange.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.RequestState;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -55,14 +53,8 @@ public final class WebSocketRelay {
         this.longLived = longLived;
     }
 
-    /** Whether the client asks to upgrade to a WebSocket (RFC 6455 §4.1). */
-    public static boolean isUpgrade(HttpServerRequest request) {
-        String upgrade = request.getHeader(HttpHeaders.UPGRADE);
-        return upgrade != null && "websocket".equalsIgnoreCase(upgrade.trim());
-    }
-
-    public void relay(RoutingContext ctx, SessionToken session, OriginCredential credential, String cookie,
-                      HeaderPolicy.Forwarded forwarded, RequestState state) {
+    /** Upgrades the client's (paused) request and splices it to a WebSocket to the origin. */
+    public void relay(RoutingContext ctx, OriginCredential credential, RequestState state) {
         HttpServerRequest request = ctx.request();
         WebSocketConnectOptions options = new WebSocketConnectOptions()
                 .setHost(origin.host())
@@ -81,7 +73,8 @@ public final class WebSocketRelay {
             options.setSubProtocols(list);
         }
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-        HeaderPolicy.toOrigin(request.headers(), headers, credential.authorization(), cookie, forwarded, state.requestId());
+        HeaderPolicy.toOrigin(request.headers(), headers, credential.authorization(), state.originCookie(),
+                state.forwarded(), state.requestId());
         // The WebSocket client writes its own handshake headers; ours must not duplicate them.
         headers.names().removeIf(name -> name.regionMatches(true, 0, "sec-websocket-", 0, 14)
                 || name.equalsIgnoreCase("origin"));
@@ -110,7 +103,7 @@ public final class WebSocketRelay {
                 state.streamOpened();
                 splice(toClient, toOrigin);
                 splice(toOrigin, toClient);
-                long delay = Math.max(1, session.expiresAt() * 1000 - clock.millis());
+                long delay = Math.max(1, state.expiresAt() * 1000 - clock.millis());
                 long expiry = vertx.setTimer(delay, id -> {
                     toClient.close(POLICY_VIOLATION, "session token expired");
                     toOrigin.close(POLICY_VIOLATION, "session token expired");
@@ -124,7 +117,6 @@ public final class WebSocketRelay {
                     toOrigin.close(POLICY_VIOLATION, "session revoked");
                 });
                 toClient.closeHandler(v -> {
-                    UpgradedRequests.finished(request);
                     unregister.run();
                     unwatch.run();
                     vertx.cancelTimer(expiry);

@@ -65,14 +65,37 @@ class ConfigCheckTest {
                 "authproxy.credentials.previous-keys", GOOD_KEY + ",%%%",
                 "authproxy.origin.url", "ftp://cyrus",
                 "authproxy.origin.auth", "cyrus-jwt",
-                "authproxy.origin.jwt-key-file", "/nonexistent/key.pem",
-                "authproxy.credentials.encryption", "rot13")), REDIS));
+                "authproxy.origin.jwt-key-file", "/nonexistent/key.pem")), REDIS,
+                List.of("a problem found by the assembly")));
         String message = failure.getMessage();
-        for (String expected : List.of("authproxy.jwt.secret is 17 bytes", "authproxy.credentials.encryption must be",
+        for (String expected : List.of("authproxy.jwt.secret is 17 bytes", "a problem found by the assembly",
                 "authproxy.origin.url must be an absolute http(s) URL", "authproxy.origin.jwt-key-file cannot be used")) {
             assertTrue(message.contains(expected), expected + " missing from:\n" + message);
         }
         assertTrue(!message.contains(shortSecret), "the secret's value must not appear");
+    }
+
+    @Test
+    void unknownChoicesAreRefusedTogetherNamingTheSettingAndTheChoices() {
+        RuntimeException failure = assertThrows(RuntimeException.class, () -> config(Map.of(
+                "authproxy.credentials.encryption", "rot13",
+                "authproxy.jwt.algorithm", "none",
+                "authproxy.origin.auth", "digest")));
+        String message = failure.getMessage();
+        for (String expected : List.of("authproxy.credentials.encryption", "aes-gcm", "authproxy.jwt.algorithm", "hs512",
+                "authproxy.origin.auth", "cyrus-jwt")) {
+            assertTrue(message.toLowerCase(java.util.Locale.ROOT).contains(expected), expected + " missing from:\n" + message);
+        }
+    }
+
+    @Test
+    void choicesAreReadInTheirDocumentedSpelling() {
+        ProxyConfig config = config(Map.of("authproxy.credentials.encryption", "none",
+                "authproxy.jwt.algorithm", "RS256", "authproxy.origin.auth", "cyrus-jwt"));
+        assertEquals(ProxyConfig.Encryption.NONE, config.credentials().encryption());
+        assertEquals(ProxyConfig.JwtAlgorithm.RS256, config.jwt().algorithm());
+        assertEquals(ProxyConfig.OriginAuth.CYRUS_JWT, config.origin().auth());
+        assertEquals(ProxyConfig.Encryption.AES_GCM, config(Map.of()).credentials().encryption());
     }
 
     @Test

@@ -2,7 +2,7 @@ package org.jmapauthproxy.credential;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import org.jmapauthproxy.route.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -1,6 +1,6 @@
 package org.jmapauthproxy.route;
 
-import org.jmapauthproxy.ops.LongLivedStreams;
+import org.jmapauthproxy.exchange.LongLivedStreams;
 import org.junit.jupiter.api.Test;
 
 import java.util.Optional;
@@ -30,7 +30,7 @@ class InFlightTest {
 
     @Test
     void aStreamOpeningAfterTheStreamsWereEndedIsEndedAtOnce() {
-        LongLivedStreams streams = new LongLivedStreams(null, Optional.empty());
+        LongLivedStreams streams = new LongLivedStreams();
         AtomicInteger ended = new AtomicInteger();
         Runnable unregister = streams.register(ended::incrementAndGet);
         assertEquals(1, streams.open());

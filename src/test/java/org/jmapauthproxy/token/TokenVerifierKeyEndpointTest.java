@@ -1,7 +1,7 @@
 package org.jmapauthproxy.token;
 
 import com.sun.net.httpserver.HttpServer;
-import org.jmapauthproxy.route.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,7 +73,7 @@ class TokenVerifierKeyEndpointTest {
     void keyAtAUrlIsFetchedOnceAtStartAndVerifiesRs256Tokens() throws Exception {
         KeyPair pair = rsa();
         answer.set(new Answer(200, jwks(pair, "k1")));
-        try (TokenVerifier verifier = new TokenVerifier(JwtSettings.rs256(url), Clock.systemUTC())) {
+        try (TokenVerifier verifier = new TokenVerifier(TestJwtSettings.rs256(url), Clock.systemUTC())) {
             assertEquals(1, fetches.get());
             assertEquals("with-kid", verifier.verify(rs256(pair, "k1", "with-kid")).sessionId());
             assertEquals("no-kid", verifier.verify(rs256(pair, null, "no-kid")).sessionId());
@@ -85,12 +85,12 @@ class TokenVerifierKeyEndpointTest {
     void startFailsNamingTheSettingAndHostWhenTheKeyCannotBeFetched() throws Exception {
         answer.set(new Answer(404, "no such key"));
         IllegalStateException notFound = assertThrows(IllegalStateException.class,
-                () -> new TokenVerifier(JwtSettings.rs256(url), Clock.systemUTC()));
+                () -> new TokenVerifier(TestJwtSettings.rs256(url), Clock.systemUTC()));
         assertEquals("authproxy.jwt.public-key: cannot fetch the key from host 127.0.0.1: HTTP 404", notFound.getMessage());
 
         answer.set(new Answer(200, "<html>sign in first</html>"));
         IllegalStateException notAKey = assertThrows(IllegalStateException.class,
-                () -> new TokenVerifier(JwtSettings.rs256(url), Clock.systemUTC()));
+                () -> new TokenVerifier(TestJwtSettings.rs256(url), Clock.systemUTC()));
         assertTrue(notAKey.getMessage().startsWith("authproxy.jwt.public-key: cannot fetch the key from host 127.0.0.1: "),
                 notAKey.getMessage());
         assertFalse(notAKey.getMessage().contains("sign in"), notAKey.getMessage());
@@ -101,7 +101,7 @@ class TokenVerifierKeyEndpointTest {
         }
         String nowhere = "http://127.0.0.1:" + closedPort + "/keys";
         IllegalStateException unreachable = assertThrows(IllegalStateException.class,
-                () -> new TokenVerifier(JwtSettings.rs256(nowhere), Clock.systemUTC()));
+                () -> new TokenVerifier(TestJwtSettings.rs256(nowhere), Clock.systemUTC()));
         assertTrue(unreachable.getMessage().startsWith("authproxy.jwt.public-key: cannot fetch the key from host 127.0.0.1: "),
                 unreachable.getMessage());
     }
@@ -111,7 +111,7 @@ class TokenVerifierKeyEndpointTest {
         KeyPair old = rsa();
         KeyPair rotated = rsa();
         answer.set(new Answer(200, jwks(old, "k1")));
-        try (TokenVerifier verifier = new TokenVerifier(JwtSettings.rs256(url), Clock.systemUTC(), FAST)) {
+        try (TokenVerifier verifier = new TokenVerifier(TestJwtSettings.rs256(url), Clock.systemUTC(), FAST)) {
             String oldToken = rs256(old, "k1", "old");
             assertEquals("old", verifier.verify(oldToken).sessionId());
             assertEquals(1, verifier.cached());
@@ -132,7 +132,7 @@ class TokenVerifierKeyEndpointTest {
         String modulus = B64URL.encodeToString(unsigned(((RSAPublicKey) pair.getPublic()).getModulus()));
         answer.set(new Answer(200, published));
         try (LogCapture logs = new LogCapture();
-             TokenVerifier verifier = new TokenVerifier(JwtSettings.rs256(url), Clock.systemUTC(), FAST)) {
+             TokenVerifier verifier = new TokenVerifier(TestJwtSettings.rs256(url), Clock.systemUTC(), FAST)) {
             answer.set(new Answer(500, published));
             awaitTrue(() -> logs.lines().stream().anyMatch(l -> l.contains("HTTP 500")));
             answer.set(new Answer(200, "{\"keys\":[]}"));

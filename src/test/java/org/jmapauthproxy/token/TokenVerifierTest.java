@@ -1,6 +1,6 @@
 package org.jmapauthproxy.token;
 
-import org.jmapauthproxy.route.ProxyFailure;
+import org.jmapauthproxy.exchange.ProxyFailure;
 import org.jmapauthproxy.support.Jwts;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +22,8 @@ import static org.jmapauthproxy.support.Jwts.hs512;
 
 class TokenVerifierTest {
 
-    static final String SECRET = JwtSettings.SECRET;
-    final TokenVerifier verifier = new TokenVerifier(JwtSettings.hs512(), Clock.systemUTC());
+    static final String SECRET = TestJwtSettings.SECRET;
+    final TokenVerifier verifier = new TokenVerifier(TestJwtSettings.hs512(), Clock.systemUTC());
 
     private void rejected(String token, String detail) {
         rejected(verifier, token, detail);
@@ -62,7 +62,7 @@ class TokenVerifierTest {
             public Clock withZone(java.time.ZoneId zone) { return this; }
             public java.time.Instant instant() { return java.time.Instant.ofEpochMilli(now.get()); }
         };
-        TokenVerifier cached = new TokenVerifier(JwtSettings.hs512(), clock);
+        TokenVerifier cached = new TokenVerifier(TestJwtSettings.hs512(), clock);
         String token = hs512(claims("s-4", 5, null), SECRET);
         assertEquals("s-4", cached.verify(token).sessionId());
         assertEquals(1, cached.cached());
@@ -130,7 +130,7 @@ class TokenVerifierTest {
 
     @Test
     void issuerAndAudienceAreEnforcedWhenConfigured() {
-        TokenVerifier strict = new TokenVerifier(JwtSettings.hs512().withIssuerAndAudience("login", "jmap"), Clock.systemUTC());
+        TokenVerifier strict = new TokenVerifier(TestJwtSettings.withIssuerAndAudience(TestJwtSettings.hs512(), "login", "jmap"), Clock.systemUTC());
         assertEquals("s", strict.verify(hs512(claims("s", 600, "\"iss\":\"login\",\"aud\":\"jmap\""), SECRET)).sessionId());
         rejected(strict, hs512(claims("s", 600, "\"iss\":\"evil\",\"aud\":\"jmap\""), SECRET), "issuer not accepted");
         rejected(strict, hs512(claims("s", 600, "\"iss\":\"login\",\"aud\":\"web\""), SECRET), "audience not accepted");
@@ -141,9 +141,9 @@ class TokenVerifierTest {
     @Test
     void shortSecretWorksOnlyWhenAllowed() {
         String shortSecret = "short-secret-of-32-bytes-long!!!";
-        TokenVerifier relaxed = new TokenVerifier(JwtSettings.hs512().withSecret(shortSecret, true), Clock.systemUTC());
+        TokenVerifier relaxed = new TokenVerifier(TestJwtSettings.withSecret(TestJwtSettings.hs512(), shortSecret, true), Clock.systemUTC());
         assertEquals("s", relaxed.verify(hs512(claims("s", 600, null), shortSecret)).sessionId());
-        TokenVerifier strict = new TokenVerifier(JwtSettings.hs512().withSecret(shortSecret, false), Clock.systemUTC());
+        TokenVerifier strict = new TokenVerifier(TestJwtSettings.withSecret(TestJwtSettings.hs512(), shortSecret, false), Clock.systemUTC());
         rejected(strict, hs512(claims("s", 600, null), shortSecret), "verification key not usable");
     }
 
@@ -154,7 +154,7 @@ class TokenVerifierTest {
         KeyPair pair = generator.generateKeyPair();
         String pem = "-----BEGIN PUBLIC KEY-----\n"
                 + Base64.getMimeEncoder().encodeToString(pair.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----";
-        TokenVerifier rsa = new TokenVerifier(JwtSettings.rs256(pem), Clock.systemUTC());
+        TokenVerifier rsa = new TokenVerifier(TestJwtSettings.rs256(pem), Clock.systemUTC());
         Base64.Encoder url = Base64.getUrlEncoder().withoutPadding();
         String input = url.encodeToString("{\"alg\":\"RS256\"}".getBytes()) + "." + url.encodeToString(claims("rs", 600, null).getBytes());
         Signature signature = Signature.getInstance("SHA256withRSA");
@@ -173,7 +173,7 @@ class TokenVerifierTest {
         long now = Jwts.now();
         String base = "\"sid\":\"" + sid + "\",\"sub\":\"" + sub + "\"";
         byte[] key = SECRET.getBytes(StandardCharsets.UTF_8);
-        TokenVerifier strict = new TokenVerifier(JwtSettings.hs512().withIssuerAndAudience("login", "jmap"), Clock.systemUTC());
+        TokenVerifier strict = new TokenVerifier(TestJwtSettings.withIssuerAndAudience(TestJwtSettings.hs512(), "login", "jmap"), Clock.systemUTC());
         List<String> anywhere = List.of(
                 hs512("{" + base + ",\"exp\":" + (now - 600) + "}", SECRET),
                 hs512("{" + base + ",\"exp\":" + (now + 600) + ",\"nbf\":" + (now + 300) + "}", SECRET),

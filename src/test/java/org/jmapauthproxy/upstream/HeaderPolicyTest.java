@@ -1,6 +1,7 @@
 package org.jmapauthproxy.upstream;
 
 import io.vertx.core.MultiMap;
+import org.jmapauthproxy.exchange.Forwarded;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -12,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 class HeaderPolicyTest {
 
-    static final HeaderPolicy.Forwarded HOP = new HeaderPolicy.Forwarded("10.0.0.9", "https", "mail.example", false);
+    static final Forwarded HOP = new Forwarded("10.0.0.9", "https", "mail.example", false);
 
     static MultiMap toOrigin(String name, String value) {
         MultiMap in = MultiMap.caseInsensitiveMultiMap().add(name, value).add("Connection", "x-named");
@@ -78,7 +79,7 @@ class HeaderPolicyTest {
         MultiMap in = MultiMap.caseInsensitiveMultiMap().add(name, value);
         MultiMap out = MultiMap.caseInsensitiveMultiMap();
         HeaderPolicy.toOrigin(in, out, "Basic abc", null,
-                new HeaderPolicy.Forwarded("10.0.0.9", "https", "mail.example", true), "rid-1");
+                new Forwarded("10.0.0.9", "https", "mail.example", true), "rid-1");
         if (!name.equals("Forwarded")) {
             assertEquals(value, out.get(name), name + " from a trusted hop");
         }

@@ -1,14 +1,14 @@
-package org.jmapauthproxy.route;
+package org.jmapauthproxy.exchange;
 
 import io.opentelemetry.api.trace.Span;
-import org.jmapauthproxy.exchange.Tracing;
-import org.jmapauthproxy.route.ProxyFailure.Reason;
+import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 
 import java.util.function.Supplier;
 
 /**
- * What the proxy learns about one request on its way, for the access log and the metrics.
- * Touched only on the request's event-loop thread.
+ * One exchange on its way through the steps: what the front learnt about the client (its forwarding
+ * facts, the cookies meant for the origin), what the token and session steps decided, and what the
+ * access log and the metrics report. Touched only on the request's event-loop thread.
  */
 public final class RequestState {
 
@@ -34,6 +34,8 @@ public final class RequestState {
     private Span span = Span.getInvalid();
     private String traceId;
     private Span originSpan = Span.getInvalid();
+    private Forwarded forwarded;
+    private String originCookie;
 
     public RequestState(String requestId, long startNanos) {
         this.requestId = requestId;
@@ -42,6 +44,23 @@ public final class RequestState {
 
     public String requestId() {
         return requestId;
+    }
+
+    /**
+     * What the client's hop looked like and the {@code Cookie} header meant for the origin (the
+     * client's without the token cookie, {@code null} when nothing is left).
+     */
+    public void client(Forwarded forwarded, String originCookie) {
+        this.forwarded = forwarded;
+        this.originCookie = originCookie;
+    }
+
+    public Forwarded forwarded() {
+        return forwarded;
+    }
+
+    public String originCookie() {
+        return originCookie;
     }
 
     /** The request's span ({@link Span#getInvalid()} when tracing is off). */
@@ -175,11 +194,11 @@ public final class RequestState {
     }
 
     /** Marks the request as counted in {@link InFlight}. */
-    void counted(boolean counted) {
+    public void counted(boolean counted) {
         this.counted = counted;
     }
 
-    boolean counted() {
+    public boolean counted() {
         return counted;
     }
 

@@ -1,21 +1,17 @@
-package org.jmapauthproxy.config;
+package org.jmapauthproxy;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
-import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.impl.VertxInternal;
-import io.vertx.ext.web.Router;
 import io.vertx.redis.client.Redis;
-import jakarta.annotation.Priority;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jmapauthproxy.config.ConfigCheck;
+import org.jmapauthproxy.config.ProxyConfig;
 import org.jmapauthproxy.credential.CachedCredentialStore;
 import org.jmapauthproxy.credential.CredentialService;
 import org.jmapauthproxy.credential.CredentialStore;
@@ -24,14 +20,14 @@ import org.jmapauthproxy.credential.RedisCredentialStore;
 import org.jmapauthproxy.credential.RedisInvalidations;
 import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.credential.SessionChannels;
+import org.jmapauthproxy.exchange.LongLivedStreams;
 import org.jmapauthproxy.exchange.OpenChannels;
 import org.jmapauthproxy.exchange.Tracing;
-import org.jmapauthproxy.jmap.PublicBase;
-import org.jmapauthproxy.jmap.SessionRewriter;
 import org.jmapauthproxy.jmap.JmapLimits;
 import org.jmapauthproxy.jmap.LocationRebaser;
+import org.jmapauthproxy.jmap.PublicBase;
+import org.jmapauthproxy.jmap.SessionRewriter;
 import org.jmapauthproxy.ops.AccessLog;
-import org.jmapauthproxy.ops.LongLivedStreams;
 import org.jmapauthproxy.ops.ProxyMetrics;
 import org.jmapauthproxy.ops.RequestLog;
 import org.jmapauthproxy.route.Cors;
@@ -40,99 +36,100 @@ import org.jmapauthproxy.route.InFlight;
 import org.jmapauthproxy.route.ProxyRoute;
 import org.jmapauthproxy.route.ProxyServer;
 import org.jmapauthproxy.route.WebSocketServerOptions;
+import org.jmapauthproxy.token.JwtSettings;
 import org.jmapauthproxy.token.TokenExtractor;
 import org.jmapauthproxy.token.TokenVerifier;
 import org.jmapauthproxy.upstream.Forwarder;
 import org.jmapauthproxy.upstream.Origin;
+import org.jmapauthproxy.upstream.OriginSettings;
 import org.jmapauthproxy.upstream.WebSocketRelay;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 /**
- * The one place where the request pipeline is assembled from the configuration. The first bean
- * asked for validates the whole configuration ({@link ConfigCheck}), so a bad setting stops the
- * process before the HTTP port opens.
+ * The one place where the request's way is built from the configuration: each step gets the
+ * settings it needs, and nothing below this class reads {@link ProxyConfig}. The first bean asked
+ * for validates the whole configuration ({@link ConfigCheck}, with the problems only a step can
+ * see added to the same list), so a bad setting stops the process before the port opens;
+ * {@link Lifecycle} asks for this bean first, before any Quarkus bean the pipeline needs (an
+ * unconfigured Redis client would fail on its own, without the list).
+ * Start, drain and stop are {@link Lifecycle}'s.
  */
-@ApplicationScoped
-public class ProxyBeans {
+@Singleton
+public class Assembly {
+
+    /** Characters of access lines that may wait for standard output (some 0.5 s at 30 k req/s). */
+    private static final int ACCESS_LOG_BUFFER = 4 * 1024 * 1024;
 
     private final ProxyConfig config;
+    private RedisInvalidations invalidations;
+    private SessionChannels channels;
 
-    ProxyBeans(ProxyConfig config, @ConfigProperty(name = "quarkus.redis.hosts") Optional<String> redisHosts) {
-        ConfigCheck.verify(config, redisHosts);
+    Assembly(ProxyConfig config, @ConfigProperty(name = "quarkus.redis.hosts") Optional<String> redisHosts,
+             @ConfigProperty(name = "quarkus.http.host-enabled", defaultValue = "true") boolean quarkusListener) {
+        List<String> more = new ArrayList<>();
+        if (quarkusListener) {
+            more.add("quarkus.http.host-enabled must be false: the proxy serves quarkus.http.port itself");
+        }
+        cyrusKeyProblem(config).ifPresent(more::add);
+        ConfigCheck.verify(config, redisHosts, more);
         this.config = config;
     }
 
-    /** Dev mode only ({@code authproxy.http.direct=false}): the route is served by Quarkus's listener. */
-    void installRoute(@Observes Router router, ProxyRoute route) {
-        if (!config.http().direct()) {
-            route.install(router);
+    /** A Cyrus key file that is there but not in the format Cyrus writes. */
+    private static Optional<String> cyrusKeyProblem(ProxyConfig config) {
+        Optional<String> file = config.origin().jwtKeyFile();
+        if (config.origin().auth() != ProxyConfig.OriginAuth.CYRUS_JWT || file.isEmpty()
+                || !Files.isReadable(Path.of(file.get()))) {
+            return Optional.empty();
         }
-    }
-
-    /** Opens the proxy port once everything else is up (the configuration was checked on the way). */
-    void startServer(@Observes StartupEvent event, ProxyServer server,
-                     @ConfigProperty(name = "quarkus.http.host-enabled", defaultValue = "true") boolean quarkusListener,
-                     @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host,
-                     @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
-        if (config.http().direct() == quarkusListener) {
-            // Both listeners would share the port (and Quarkus's would have no route), or none would listen.
-            throw new ConfigCheck.InvalidConfig(List.of(config.http().direct()
-                    ? "authproxy.http.direct=true needs quarkus.http.host-enabled=false (the proxy opens the port itself)"
-                    : "authproxy.http.direct=false needs quarkus.http.host-enabled=true (Quarkus's listener serves the port)"));
+        try {
+            CyrusTokenMinter.readKeyFile(Path.of(file.get()));
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of("authproxy.origin.jwt-key-file cannot be used: " + e.getMessage());
         }
-        if (config.http().direct()) {
-            try {
-                server.start();
-            } catch (Exception e) {
-                Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-                String message = "jmap-auth-proxy cannot start: cannot open the proxy port " + host + ":" + port
-                        + " (quarkus.http.host/quarkus.http.port): " + NATIVE_PREFIX.matcher(
-                                String.valueOf(cause.getMessage())).replaceFirst("");
-                // Console logging is asynchronous and the process exits right after a failed start,
-                // so the message also goes to standard error directly, before the exception unwinds.
-                System.err.println(message);
-                System.err.flush();
-                throw new IllegalStateException(message, cause);
-            }
-        }
-    }
-
-    /** What the epoll transport puts before the system's message, e.g. {@code bind(..) failed with error(-98): }. */
-    private static final Pattern NATIVE_PREFIX = Pattern.compile("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
-
-    /** The drain delay begins: keep serving, but send HTTP/1.1 clients elsewhere after each response. */
-    void drainStarts(@Observes ShutdownDelayInitiatedEvent event, InFlight inFlight) {
-        inFlight.drain();
     }
 
     /**
-     * First of the shutdown steps, after the drain delay: end event streams and WebSockets, answer
-     * new requests 503, give those in flight the shutdown timeout, close the port.
+     * The event loops of Quarkus's Vert.x: as many proxy listeners and origin pools as that. Vert.x
+     * 4.5 has no public accessor for the count; {@code VertxInternal#getEventLoopGroup} is the one
+     * way short of guessing Quarkus's default ({@code quarkus.vertx.event-loops-size}).
      */
-    void drainServer(@Observes @Priority(1) ShutdownEvent event, ProxyServer server, LongLivedStreams longLived,
-                     @ConfigProperty(name = "quarkus.shutdown.timeout") Optional<Duration> timeout) {
-        if (config.http().direct()) {
-            server.refuseNewRequests();
-            longLived.closeAll();
-            server.drain(timeout.orElse(Duration.ofSeconds(30)).toMillis());
+    static int eventLoops(Vertx vertx) {
+        int loops = 0;
+        if (vertx instanceof VertxInternal internal) {
+            for (var ignored : internal.getEventLoopGroup()) {
+                loops++;
+            }
         }
+        return Math.max(1, loops);
+    }
+
+    @Produces
+    @Singleton
+    Clock clock() {
+        return Clock.systemUTC();
     }
 
     @Produces
     @Singleton
     InFlight inFlight() {
         return new InFlight();
+    }
+
+    @Produces
+    @Singleton
+    LongLivedStreams longLivedStreams() {
+        return new LongLivedStreams();
     }
 
     @Produces
@@ -159,23 +156,6 @@ public class ProxyBeans {
         return new ProxyServer(vertx, route, options, eventLoops(vertx), inFlight, frontDoor);
     }
 
-    /** The event loops of Quarkus's Vert.x: as many proxy listeners and origin pools as that. */
-    static int eventLoops(Vertx vertx) {
-        int loops = 0;
-        if (vertx instanceof VertxInternal internal) {
-            for (var ignored : internal.getEventLoopGroup()) {
-                loops++;
-            }
-        }
-        return Math.max(1, loops);
-    }
-
-    @Produces
-    @Singleton
-    Clock clock() {
-        return Clock.systemUTC();
-    }
-
     @Produces
     @Singleton
     TokenExtractor tokenExtractor() {
@@ -185,11 +165,13 @@ public class ProxyBeans {
     @Produces
     @Singleton
     TokenVerifier tokenVerifier(Clock clock) {
-        return new TokenVerifier(config.jwt(), clock);
+        ProxyConfig.Jwt jwt = config.jwt();
+        return new TokenVerifier(new JwtSettings(jwt.algorithm().name(), jwt.secret(), jwt.allowShortSecret(),
+                jwt.publicKey(), jwt.sessionClaim(), jwt.leeway(), jwt.issuer(), jwt.audience(), jwt.cacheSize()), clock);
     }
 
     /** Stops the refresh of a public key published at a URL. */
-    void closeTokenVerifier(@jakarta.enterprise.inject.Disposes TokenVerifier verifier) {
+    void closeTokenVerifier(@Disposes TokenVerifier verifier) {
         verifier.close();
     }
 
@@ -216,8 +198,10 @@ public class ProxyBeans {
         return cache;
     }
 
-    private RedisInvalidations invalidations;
-    private SessionChannels channels;
+    /** The invalidation feed, when the session cache is on; {@link Lifecycle} closes it. */
+    Optional<RedisInvalidations> invalidations() {
+        return Optional.ofNullable(invalidations);
+    }
 
     /** The open channels of each session; built with the store (which it re-reads). */
     @Produces
@@ -226,26 +210,20 @@ public class ProxyBeans {
         return channels;
     }
 
-    void closeInvalidations(@Observes ShutdownEvent event) {
-        if (invalidations != null) {
-            invalidations.close();
-        }
-    }
-
     @Produces
     @Singleton
     CredentialService credentialService(Vertx vertx, CredentialStore store, Clock clock) {
-        CredentialService.Encryption encryption = ConfigCheck.encryption(config);
+        ProxyConfig.Credentials credentials = config.credentials();
         SealedCredential sealed = null;
-        if (encryption == CredentialService.Encryption.AES_GCM) {
+        if (credentials.encryption() == ProxyConfig.Encryption.AES_GCM) {
             List<byte[]> keys = new ArrayList<>();
-            keys.add(ConfigCheck.aesKey(config.credentials().key().orElseThrow()));
-            config.credentials().previousKeys().orElse(List.of()).forEach(k -> keys.add(ConfigCheck.aesKey(k)));
+            keys.add(ConfigCheck.aesKey(credentials.key().orElseThrow()));
+            credentials.previousKeys().orElse(List.of()).forEach(k -> keys.add(ConfigCheck.aesKey(k)));
             sealed = new SealedCredential(keys);
         }
         CyrusTokenMinter minter = null;
         ProxyConfig.Origin origin = config.origin();
-        if ("cyrus-jwt".equals(origin.auth())) {
+        if (origin.auth() == ProxyConfig.OriginAuth.CYRUS_JWT) {
             try {
                 byte[] key = CyrusTokenMinter.readKeyFile(Path.of(origin.jwtKeyFile().orElseThrow()));
                 minter = new CyrusTokenMinter(key, origin.jwtMaxAge(), origin.jwtReuseMargin(), origin.jwtLifetime(),
@@ -254,19 +232,18 @@ public class ProxyBeans {
                 throw new UncheckedIOException(e);
             }
         }
-        return new CredentialService(vertx, store, config.credentials().keyPrefix().orElse(""), encryption,
-                sealed, minter, config.credentials().timeout());
+        return new CredentialService(vertx, store, credentials.keyPrefix().orElse(""),
+                CredentialService.Encryption.valueOf(credentials.encryption().name()), sealed, minter,
+                credentials.timeout());
     }
 
     @Produces
     @Singleton
     Origin origin(Vertx vertx) {
-        return new Origin(vertx, config.origin(), eventLoops(vertx));
-    }
-
-    void closeOrigin(@Observes ShutdownEvent event, Origin origin, ProxyMetrics metrics) {
-        origin.close();
-        metrics.close();
+        ProxyConfig.Origin origin = config.origin();
+        return new Origin(vertx, new OriginSettings(origin.url().orElseThrow(), origin.connectTimeout(),
+                origin.idleTimeout(), origin.maxConnections(), origin.maxEventStreams(), origin.maxWaitQueue(),
+                origin.trustCertificates(), origin.verifyHost()), eventLoops(vertx));
     }
 
     @Produces
@@ -284,12 +261,12 @@ public class ProxyBeans {
     @Produces
     @Singleton
     Forwarder forwarder(Vertx vertx, Origin origin, ProxyMetrics metrics, LongLivedStreams longLived,
-                        JmapLimits jmapLimits, OpenChannels channels, Tracing tracing) {
+                        JmapLimits jmapLimits, OpenChannels channels, Tracing tracing, Clock clock) {
         PublicBase publicBase = new PublicBase(config.publicUrl(), config.trustForwardedHeaders());
         Forwarder forwarder = new Forwarder(vertx, origin, config.origin().timeout().toMillis(), metrics.openStreams(),
-                longLived, List.of(new SessionRewriter(publicBase, jmapLimits)),
-                List.of(new LocationRebaser(publicBase, origin.host(), origin.port(), origin.basePath())),
-                config.maxUploadSize().asLongValue(), channels, Clock.systemUTC(), tracing);
+                longLived, List.of(new SessionRewriter(publicBase, jmapLimits),
+                        new LocationRebaser(publicBase, origin.host(), origin.port(), origin.basePath())),
+                config.maxUploadSize().asLongValue(), channels, clock, tracing);
         metrics.originPool("requests", forwarder.requestsInFlight());
         metrics.originPool("streams", forwarder.streamsInFlight());
         return forwarder;
@@ -315,13 +292,6 @@ public class ProxyBeans {
         AccessLog access = new AccessLog(json, config.log().accessFlushInterval().toMillis(), ACCESS_LOG_BUFFER);
         metrics.accessLog(access);
         return access;
-    }
-
-    /** Characters of access lines that may wait for standard output (some 0.5 s at 30 k req/s). */
-    private static final int ACCESS_LOG_BUFFER = 4 * 1024 * 1024;
-
-    void closeAccessLog(@Observes ShutdownEvent event, AccessLog access) {
-        access.close();
     }
 
     @Produces

@@ -1,4 +1,4 @@
-package org.jmapauthproxy.route;
+package org.jmapauthproxy.exchange;
 
 import io.vertx.core.http.HttpServerRequest;
 

@@ -1,16 +1,7 @@
-package org.jmapauthproxy.ops;
+package org.jmapauthproxy.exchange;
 
-import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
-import io.quarkus.runtime.ShutdownEvent;
-import io.vertx.core.Vertx;
-import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -21,24 +12,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * whole shutdown timeout and then be cut. When the shutdown delay (the drain period during which
  * readiness is DOWN) has passed, each is ended the way its protocol expects: the event stream's
  * response is completed, so EventSource clients reconnect (to another instance), and WebSockets are
- * closed with 1001 (going away).
+ * closed with 1001 (going away). The proxy's lifecycle calls {@link #closeAll()} then.
  */
-@Singleton
-public class LongLivedStreams {
+public final class LongLivedStreams {
 
     private static final Logger LOG = Logger.getLogger(LongLivedStreams.class);
 
-    private final Vertx vertx;
-    private final Duration drainDelay;
     private final Set<Runnable> closers = ConcurrentHashMap.newKeySet();
     private volatile boolean ended;
-
-    @Inject
-    public LongLivedStreams(Vertx vertx,
-                            @ConfigProperty(name = "quarkus.shutdown.delay") Optional<Duration> drainDelay) {
-        this.vertx = vertx;
-        this.drainDelay = drainDelay.orElse(Duration.ZERO);
-    }
 
     /**
      * Registers how to end one stream; the returned handle unregisters it when the stream ends. A
@@ -61,15 +42,7 @@ public class LongLivedStreams {
         return closers.size();
     }
 
-    void onDrainStart(@Observes ShutdownDelayInitiatedEvent event) {
-        long millis = Math.max(1, drainDelay.toMillis() - 100);
-        vertx.setTimer(millis, id -> closeAll());
-    }
-
-    void onShutdown(@Observes ShutdownEvent event) {
-        closeAll();
-    }
-
+    /** Ends every stream registered, and from now on every new one at once. */
     public void closeAll() {
         ended = true;
         if (!closers.isEmpty()) {
