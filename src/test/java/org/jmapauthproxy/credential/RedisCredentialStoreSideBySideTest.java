@@ -1,0 +1,21 @@
+package org.jmapauthproxy.credential;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+
+import java.util.List;
+
+/** The contract against Redis read directly, several reads sent side by side as on Redis Cluster. */
+class RedisCredentialStoreSideBySideTest extends CredentialStoreContract {
+
+    @Override
+    CredentialStore open(Vertx vertx, Redis redis, String uri) {
+        return new RedisCredentialStore(redis, false);
+    }
+
+    @Override
+    Future<List<StoredSession>> findAll(List<String> keys) {
+        return ((RedisCredentialStore) store).findAll(keys);
+    }
+}
