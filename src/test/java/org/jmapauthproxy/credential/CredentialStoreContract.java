@@ -116,22 +116,14 @@ abstract class CredentialStoreContract {
 
     @Test
     void deletedValueIsNullOnTheNextFind() throws Exception {
-        String key = newKey();
-        set(key, session("alice"));
-        assertEquals("alice", await(store.find(key)).user());
-        found(key);
-        assertEquals(":1", RedisCommands.send(port, "DEL", key));
-        findUntil(key, value -> value == null, "the deleted value is still found");
+        assertChangeIsSeen(key -> assertEquals(":1", RedisCommands.send(port, "DEL", key)),
+                value -> value == null, "the deleted value is still found");
     }
 
     @Test
     void overwrittenValueIsFoundNew() throws Exception {
-        String key = newKey();
-        set(key, session("alice"));
-        assertEquals("alice", await(store.find(key)).user());
-        found(key);
-        set(key, session("bob"));
-        findUntil(key, value -> value != null && "bob".equals(value.user()), "the old value is still found");
+        assertChangeIsSeen(key -> set(key, session("bob")),
+                value -> value != null && "bob".equals(value.user()), "the old value is still found");
     }
 
     @Test
@@ -189,6 +181,20 @@ abstract class CredentialStoreContract {
                 assertEquals("user-" + i, values.get(i) == null ? null : values.get(i).user(), "key " + i);
             }
         }
+    }
+
+    /** Stores alice's session under a new key, finds it, applies {@code change} and finds the key until {@code seen}. */
+    void assertChangeIsSeen(Change change, Predicate<StoredSession> seen, String failure) throws Exception {
+        String key = newKey();
+        set(key, session("alice"));
+        assertEquals("alice", await(store.find(key)).user());
+        found(key);
+        change.apply(key);
+        findUntil(key, seen, failure);
+    }
+
+    interface Change {
+        void apply(String key) throws Exception;
     }
 
     /** Finds {@code key} until {@code expected} holds: once, or until the patience of a store that remembers. */
