@@ -1,16 +1,12 @@
 package org.jmapauthproxy.e2e;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import jakarta.inject.Inject;
-import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.Sessions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
-import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -30,17 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @QuarkusTest
 @WithTestResource(CyrusOrigin.class)
-class CyrusDavE2ETest {
+class CyrusDavE2ETest extends E2EFixture {
 
     static final Pattern HREF = Pattern.compile("<(?:[A-Za-z]+:)?href>([^<]*)</(?:[A-Za-z]+:)?href>");
     static final Pattern SYNC_TOKEN = Pattern.compile("<(?:[A-Za-z]+:)?sync-token>([^<]*)</(?:[A-Za-z]+:)?sync-token>");
-
-    @Inject
-    RedisDataSource redis;
-
-    @Inject
-    @ProxyBase
-    URL base;
 
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER).build();
@@ -48,11 +37,7 @@ class CyrusDavE2ETest {
 
     @BeforeEach
     void setUp() {
-        token = new Sessions(redis).create(Sessions.newSid(), "alice:alicepw");
-    }
-
-    String proxyBase() {
-        return "http://" + base.getHost() + ":" + base.getPort();
+        token = sessions.create(Sessions.newSid(), "alice:alicepw");
     }
 
     HttpResponse<String> send(String method, String url, String body, String... headers) throws Exception {

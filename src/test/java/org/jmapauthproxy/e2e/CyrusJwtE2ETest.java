@@ -1,31 +1,21 @@
 package org.jmapauthproxy.e2e;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import jakarta.inject.Inject;
-import org.jmapauthproxy.support.ProxyBase;
 import org.jmapauthproxy.support.Sessions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URL;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 
-import static org.jmapauthproxy.e2e.CyrusE2ETest.assertBlobRoundTrip;
-import static org.jmapauthproxy.e2e.CyrusE2ETest.assertSessionUrlsUnderTheProxy;
-import static org.jmapauthproxy.e2e.CyrusE2ETest.inboxId;
 import static org.jmapauthproxy.e2e.JmapClient.invocation;
 import static org.jmapauthproxy.e2e.JmapClient.result;
-import static org.jmapauthproxy.e2e.JmapClient.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -36,32 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @QuarkusTest
 @WithTestResource(value = CyrusOrigin.class, initArgs = @ResourceArg(name = "auth", value = "cyrus-jwt"))
-class CyrusJwtE2ETest {
-
-    @Inject
-    RedisDataSource redis;
-
-    @Inject
-    @ProxyBase
-    URL base;
-
-    Sessions sessions;
-
-    @BeforeEach
-    void setUp() {
-        sessions = new Sessions(redis);
-    }
-
-    String proxyBase() {
-        return "http://" + base.getHost() + ":" + base.getPort();
-    }
-
-    /** A session as a password-less login back-end writes it: {@code {"user": name}} and nothing else. */
-    JmapClient loginWithoutPassword(String user) {
-        String sid = Sessions.newSid();
-        sessions.storeRaw(sid, new JsonObject().put("user", user).encode());
-        return new JmapClient(proxyBase(), sessions.token(sid, 600));
-    }
+class CyrusJwtE2ETest extends E2EFixture {
 
     @Test
     void sessionNamingOnlyTheUserDrivesAFullJmapSession() throws Exception {
@@ -85,14 +50,7 @@ class CyrusJwtE2ETest {
                 + "Subject: " + subject + "\r\nMessage-ID: <" + UUID.randomUUID() + "@e2e.localhost>\r\n\r\nminted\r\n");
         JmapClient alice = loginWithoutPassword("alice");
         alice.discover();
-        JsonObject response = alice.call(new JsonArray()
-                .add(invocation("Email/query", new JsonObject().put("accountId", alice.mailAccount())
-                        .put("filter", new JsonObject().put("inMailbox", inboxId(alice)))
-                        .put("sort", new JsonArray().add(new JsonObject().put("property", "receivedAt").put("isAscending", false)))
-                        .put("limit", 50), "q"))
-                .add(invocation("Email/get", new JsonObject().put("accountId", alice.mailAccount())
-                        .put("#ids", new JsonObject().put("resultOf", "q").put("name", "Email/query").put("path", "/ids"))
-                        .put("properties", new JsonArray().add("subject")), "g")));
+        JsonObject response = newestInInbox(alice, new JsonObject().put("properties", new JsonArray().add("subject")));
         boolean found = result(response, "Email/get", "g").getJsonArray("list").stream()
                 .anyMatch(email -> subject.equals(((JsonObject) email).getString("subject")));
         assertTrue(found, "the delivered message is not among the newest in the inbox: " + response.encode());
@@ -102,27 +60,18 @@ class CyrusJwtE2ETest {
     void bobsMintedTokenCannotReadAlicesBlob() throws Exception {
         JmapClient alice = loginWithoutPassword("alice");
         alice.discover();
-        HttpResponse<byte[]> uploaded = alice.upload(alice.mailAccount(),
-                ("for alice only " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8), "text/plain");
-        assertEquals(201, uploaded.statusCode(), text(uploaded));
-        String blobId = new JsonObject(text(uploaded)).getString("blobId");
-        assertEquals(200, alice.download(alice.mailAccount(), blobId, "a.txt", "text/plain").statusCode());
+        String blobId = ownersBlob(alice, ("for alice only " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8));
 
         JmapClient bob = loginWithoutPassword("bob");
         bob.discover();
         assertEquals("bob", bob.session().getString("username"));
-        for (String account : List.of(alice.mailAccount(), bob.mailAccount())) {
-            HttpResponse<byte[]> stolen = bob.download(account, blobId, "a.txt", "text/plain");
-            assertTrue(stolen.statusCode() == 404 || stolen.statusCode() == 403,
-                    "bob downloading alice's blob via account " + account + " got " + stolen.statusCode());
-            assertFalse(text(stolen).contains("for alice only"));
-        }
+        assertBlobUnreachable(bob, blobId, List.of(alice.mailAccount(), bob.mailAccount()), "for alice only");
     }
 
     @Test
     void sealedCredentialsWithAWrongPasswordStillWorkBecauseOnlyTheUserNameIsUsed() throws Exception {
         // In basic mode Cyrus would refuse this password (see CyrusE2ETest); here no password is sent.
-        JmapClient alice = new JmapClient(proxyBase(), sessions.create(Sessions.newSid(), "alice:not-alices-password"));
+        JmapClient alice = login("alice", "not-alices-password");
         assertEquals("alice", alice.discover().getString("username"));
     }
 

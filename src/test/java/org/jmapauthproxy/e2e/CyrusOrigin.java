@@ -58,8 +58,7 @@ public final class CyrusOrigin implements QuarkusTestResourceLifecycleManager {
         try {
             Map<String, String> config = new HashMap<>();
             int port = RealServers.freePort();
-            redis = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                    .setting("save \"\"").setting("appendonly no").build();
+            redis = RealServers.redisServer(port);
             redis.start();
             config.put("quarkus.redis.hosts", "redis://127.0.0.1:" + port);
             config.put("authproxy.origin.url", url());

@@ -34,8 +34,7 @@ class StoreReadinessTest {
     @BeforeEach
     void setUp() throws Exception {
         int port = RealServers.freePort();
-        server = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                .setting("save \"\"").setting("appendonly no").build();
+        server = RealServers.redisServer(port);
         server.start();
         relay = new TcpRelay("127.0.0.1", port);
         vertx = Vertx.vertx();

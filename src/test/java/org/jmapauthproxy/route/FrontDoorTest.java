@@ -165,7 +165,7 @@ class FrontDoorTest {
     void foldedLineArrivingInPiecesIsRefused() throws Exception {
         try (RawHttp http = new RawHttp(base.getPort())) {
             http.send("GET /echo HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + token + "\r\nX-A: 1\r\n");
-            Thread.sleep(50);
+            http.awaitReadByServer();
             http.send(" 2\r\n\r\n");
             assertProblem(http.read(), 400, "bad_request");
         }

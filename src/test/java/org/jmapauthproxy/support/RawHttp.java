@@ -1,11 +1,15 @@
 package org.jmapauthproxy.support;
 
+import org.junit.jupiter.api.Assumptions;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -131,6 +135,51 @@ public final class RawHttp implements AutoCloseable {
         } finally {
             socket.setSoTimeout(20_000);
         }
+    }
+
+    /**
+     * Returns once the server has read every byte sent so far, so that what is sent next reaches it
+     * in a read of its own (a head arriving in pieces). Watches the kernel's table of TCP connections
+     * (Linux {@code /proc/net/tcp}, {@code tcp6}): first until nothing sent by this end is left
+     * unacknowledged (the server's kernel holds it all), then until the server's end has nothing
+     * left unread. Elsewhere the test is skipped.
+     */
+    public void awaitReadByServer() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/net/tcp")), "needs Linux's /proc/net/tcp");
+        awaitEmptyQueue(socket.getLocalPort(), socket.getPort(), 0);
+        awaitEmptyQueue(socket.getPort(), socket.getLocalPort(), 1);
+    }
+
+    /** Polls the established connection from {@code local} to {@code remote} until its tx (0) or rx (1) queue is empty. */
+    private static void awaitEmptyQueue(int local, int remote, int queue) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (queued(local, remote, queue) != 0) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("bytes still queued after 10 s on 127.0.0.1:" + local + " -> " + remote);
+            }
+            Thread.sleep(1); // paces the poll
+        }
+    }
+
+    private static long queued(int local, int remote, int queue) throws IOException {
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path path = Path.of(table);
+            if (!Files.isReadable(path)) {
+                continue;
+            }
+            for (String row : Files.readAllLines(path)) {
+                // sl local_address rem_address st tx_queue:rx_queue ...; addresses are HEXIP:HEXPORT, 01 = ESTABLISHED
+                String[] fields = row.trim().split("\\s+");
+                if (fields.length > 4 && "01".equals(fields[3]) && port(fields[1]) == local && port(fields[2]) == remote) {
+                    return Long.parseLong(fields[4].split(":")[queue], 16);
+                }
+            }
+        }
+        throw new AssertionError("no established connection 127.0.0.1:" + local + " -> " + remote + " in /proc/net/tcp");
+    }
+
+    private static int port(String address) {
+        return Integer.parseInt(address.substring(address.indexOf(':') + 1), 16);
     }
 
     /** Bytes that can be read now without blocking. */

@@ -69,8 +69,7 @@ public final class RealServers implements QuarkusTestResourceLifecycleManager {
                 config.put("authproxy.credentials.timeout", "700ms");
             } else {
                 int port = freePort();
-                redis = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                        .setting("save \"\"").setting("appendonly no").build();
+                redis = redisServer(port);
                 redis.start();
                 current = redis;
                 if ("relayed".equals(args.get("redis"))) {
@@ -165,6 +164,12 @@ public final class RealServers implements QuarkusTestResourceLifecycleManager {
         } catch (IOException ignored) {
             // best effort at shutdown
         }
+    }
+
+    /** A redis-server on {@code port} of the loopback interface that keeps nothing on disk; not started yet. */
+    public static RedisServer redisServer(int port) throws IOException {
+        return RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+                .setting("save \"\"").setting("appendonly no").build();
     }
 
     public static int freePort() throws IOException {
