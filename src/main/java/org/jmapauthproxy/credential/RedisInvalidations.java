@@ -23,16 +23,22 @@ import java.util.List;
  * then publishes, on {@code __redis__:invalidate}, every key under the session prefix that is
  * written, deleted or expires, and the proxy drops its copy within a round trip of the change.
  *
- * <p>The connection uses RESP2 and redirects the invalidations to itself before subscribing. Every
- * heartbeat ({@link CachedCredentialStore#HEARTBEAT_NANOS}) it proves two things, and only then
- * renews the cache's lease: the feed still delivers (a PING on it is answered: Redis writes replies and
- * invalidations to a connection in order, so every invalidation of a change applied before the PING
- * has arrived), and the keyspace is still the one the cache remembers (a marker key this instance
+ * <p>The connection uses RESP2 and redirects the invalidations to itself before subscribing; after
+ * that it never sends a command. Every heartbeat ({@link CachedCredentialStore#HEARTBEAT_NANOS}) it
+ * proves two things, and only then renews the cache's lease: the feed still delivers (a nonce
+ * published through the store's client on this instance's own channel, to which the feed is also
+ * subscribed, comes back on it: Redis writes to a connection in order, so every invalidation of a
+ * change applied before the publication has arrived first), and the keyspace is still the one the cache remembers (a marker key this instance
  * wrote, read through the store's own client, still holds its value: {@code SWAPDB}, {@code SELECT}ed
  * databases swapped under the proxy, a restart with an empty or older data set or a failover to a
  * replica that missed writes all lose or change it, and none of them sends invalidations). When a
  * heartbeat goes unanswered the lease simply runs out; after a few seconds without any answer the
  * connection is dropped, the cache emptied and the feed set up again.
+ *
+ * <p>No command is left waiting on the subscribed connection on purpose: in RESP2 an invalidation is
+ * an ordinary array, and the Vert.x connection (4.5) hands any non-push reply to the oldest command
+ * waiting for one, so an invalidation arriving while a PING was out would be taken for its answer
+ * and lost ({@code RedisInvalidationsTest}).
  */
 public final class RedisInvalidations {
 
@@ -54,11 +60,13 @@ public final class RedisInvalidations {
     private final SessionChannels channels;
     private final Redis store;
     private final String markerKey;
+    private final String heartbeatChannel;
     private Redis client;
     private RedisConnection connection;
     private long backoff = 500;
     private long heartbeatTimer = -1;
-    private boolean heartbeatPending;
+    private Round round;
+    private long rounds;
     private long lastAnswer;
     private String markerValue;
     private long markerWrittenAt;
@@ -77,7 +85,25 @@ public final class RedisInvalidations {
         this.prefix = prefix;
         this.cache = cache;
         this.store = store;
-        this.markerKey = prefix + "jmap-auth-proxy:keyspace-marker:" + randomToken();
+        String instance = randomToken();
+        this.markerKey = prefix + "jmap-auth-proxy:keyspace-marker:" + instance;
+        this.heartbeatChannel = "jmap-auth-proxy:heartbeat:" + instance;
+    }
+
+    /**
+     * One heartbeat: renews the lease from {@code sent} once its nonce came back on the feed and the
+     * marker was found unchanged. Touched on the feed's event loop only.
+     */
+    private static final class Round {
+        final long sent;
+        final String nonce;
+        boolean echoed;
+        boolean markerOk;
+
+        Round(long sent, String nonce) {
+            this.sent = sent;
+            this.nonce = nonce;
+        }
     }
 
     private static String randomToken() {
@@ -105,8 +131,9 @@ public final class RedisInvalidations {
         client.connect().compose(conn -> {
             connection = conn;
             conn.handler(this::onMessage);
-            conn.exceptionHandler(e -> lost("connection error: " + e.getMessage()));
-            conn.endHandler(v -> lost("connection closed"));
+            conn.exceptionHandler(e -> lost("connection error: " + e.getMessage(), true));
+            // An ended connection is not closed again (Vert.x asserts against that).
+            conn.endHandler(v -> lost("connection closed", false));
             return conn.send(Request.cmd(Command.CLIENT).arg("ID"))
                     .compose(id -> {
                         Request tracking = Request.cmd(Command.CLIENT).arg("TRACKING").arg("ON")
@@ -117,13 +144,14 @@ public final class RedisInvalidations {
                         return conn.send(tracking);
                     })
                     .compose(ok -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL)))
+                    .compose(ok -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(heartbeatChannel)))
                     .compose(ok -> writeMarker());
         }).onSuccess(v -> {
             backoff = 500;
             cache.feedConnected(true);
             LOG.info("session cache: Redis invalidation feed connected");
             lastAnswer = System.nanoTime();
-            heartbeatPending = false;
+            round = null;
             heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MILLIS, id -> heartbeat());
             heartbeat();
         }).onFailure(e -> {
@@ -156,30 +184,20 @@ public final class RedisInvalidations {
             return;
         }
         if (System.nanoTime() - lastAnswer > SILENCE_MILLIS * 1_000_000) {
-            lost("no answer for " + SILENCE_MILLIS + " ms");
+            lost("no answer for " + SILENCE_MILLIS + " ms", true);
             return;
         }
-        if (heartbeatPending) {
+        if (round != null && !(round.echoed && round.markerOk)) {
             // The last round is still out (Redis slow or unreachable): the lease runs out meanwhile.
             return;
         }
-        heartbeatPending = true;
-        long sent = cache.now();
+        Round current = new Round(cache.now(), Long.toString(++rounds));
+        round = current;
         String expected = markerValue;
-        Future<Response> pong = conn.send(Request.cmd(Command.PING));
-        Future<Response> marker = store.send(Request.cmd(Command.GET).arg(markerKey));
-        Future.join(pong, marker).onComplete(ar -> {
-            heartbeatPending = false;
-            if (conn != connection) {
+        store.send(Request.cmd(Command.GET).arg(markerKey)).onSuccess(value -> {
+            if (round != current || conn != connection) {
                 return;
             }
-            if (pong.succeeded()) {
-                lastAnswer = System.nanoTime();
-            }
-            if (pong.failed() || marker.failed()) {
-                return;
-            }
-            Response value = marker.result();
             if (value == null || !value.toString().equals(expected)) {
                 // The keyspace changed under the proxy without invalidations (SWAPDB, a restart or
                 // failover to older data): nothing remembered can be trusted.
@@ -188,18 +206,49 @@ public final class RedisInvalidations {
                 cache.invalidateAll();
                 channels.changedAll();
                 writeMarker();
+                round = null;
                 return;
             }
-            cache.renewLease(sent);
+            current.markerOk = true;
+            renewWhenProved(current);
+        });
+        store.send(Request.cmd(Command.PUBLISH).arg(heartbeatChannel).arg(current.nonce));
+    }
+
+    /** The nonce came back on the feed: every invalidation published before it has been applied. */
+    private void echoed(String nonce) {
+        Round current = round;
+        if (current == null || !current.nonce.equals(nonce)) {
+            return;
+        }
+        lastAnswer = System.nanoTime();
+        current.echoed = true;
+        renewWhenProved(current);
+    }
+
+    private void renewWhenProved(Round current) {
+        if (current.echoed && current.markerOk) {
+            cache.renewLease(current.sent);
             if (System.nanoTime() - markerWrittenAt > MARKER_REWRITE_NANOS) {
                 writeMarker();
             }
-        });
+        }
     }
 
     private void onMessage(Response message) {
         if (message.type() != ResponseType.MULTI && message.type() != ResponseType.PUSH || message.size() < 3
-                || !"message".equals(message.get(0).toString()) || !CHANNEL.equals(message.get(1).toString())) {
+                || !"message".equals(message.get(0).toString())) {
+            return;
+        }
+        String channel = message.get(1).toString();
+        if (heartbeatChannel.equals(channel)) {
+            Response nonce = message.get(2);
+            if (nonce != null) {
+                echoed(nonce.toString());
+            }
+            return;
+        }
+        if (!CHANNEL.equals(channel)) {
             return;
         }
         Response keys = message.get(2);
@@ -217,7 +266,7 @@ public final class RedisInvalidations {
         channels.changed(invalidated);
     }
 
-    private void lost(String why) {
+    private void lost(String why, boolean close) {
         if (connection == null || closed) {
             return;
         }
@@ -226,7 +275,9 @@ public final class RedisInvalidations {
         vertx.cancelTimer(heartbeatTimer);
         RedisConnection old = connection;
         connection = null;
-        old.close();
+        if (close) {
+            old.close();
+        }
         retry();
     }
 
