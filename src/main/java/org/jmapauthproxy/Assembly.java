@@ -167,7 +167,8 @@ public class Assembly {
     TokenVerifier tokenVerifier(Clock clock) {
         ProxyConfig.Jwt jwt = config.jwt();
         return new TokenVerifier(new JwtSettings(jwt.algorithm().name(), jwt.secret(), jwt.allowShortSecret(),
-                jwt.publicKey(), jwt.sessionClaim(), jwt.leeway(), jwt.issuer(), jwt.audience(), jwt.cacheSize()), clock);
+                jwt.publicKey(), jwt.sessionClaim(), jwt.leeway(), jwt.issuer(), jwt.audience(), jwt.cacheSize(),
+                jwt.cacheMaxBytes().asLongValue()), clock);
     }
 
     /** Stops the refresh of a public key published at a URL. */
@@ -189,7 +190,7 @@ public class Assembly {
             return store;
         }
         CachedCredentialStore cache = new CachedCredentialStore(store, credentials.cacheSize(),
-                credentials.cacheMaxAge().toNanos(), System::nanoTime);
+                credentials.cacheMaxBytes().asLongValue(), credentials.cacheMaxAge().toNanos(), System::nanoTime);
         channels = new SessionChannels(vertx, store, cache::leaseValid);
         invalidations = new RedisInvalidations(vertx, hosts.orElseThrow().split(",")[0].trim(), password.orElse(null),
                 credentials.keyPrefix().orElse(""), cache, channels, redis);
@@ -227,7 +228,7 @@ public class Assembly {
             try {
                 byte[] key = CyrusTokenMinter.readKeyFile(Path.of(origin.jwtKeyFile().orElseThrow()));
                 minter = new CyrusTokenMinter(key, origin.jwtMaxAge(), origin.jwtReuseMargin(), origin.jwtLifetime(),
-                        clock, config.jwt().cacheSize());
+                        clock, config.jwt().cacheSize(), config.jwt().cacheMaxBytes().asLongValue());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

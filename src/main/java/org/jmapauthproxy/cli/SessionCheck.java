@@ -303,6 +303,6 @@ final class SessionCheck {
                 config.getOptionalValue("authproxy.jwt.leeway", Duration.class).orElse(Duration.ofSeconds(30)),
                 config.getOptionalValue("authproxy.jwt.issuer", String.class),
                 config.getOptionalValues("authproxy.jwt.audience", String.class),
-                0);
+                0, 0);
     }
 }

@@ -120,6 +120,9 @@ public final class ConfigCheck {
         if (jwt.leeway().isNegative()) {
             problems.add("authproxy.jwt.leeway must not be negative");
         }
+        if (jwt.cacheSize() > 0 && jwt.cacheMaxBytes().asLongValue() <= 0) {
+            problems.add("authproxy.jwt.cache-max-bytes must be positive (cache-size=0 turns the cache off)");
+        }
     }
 
     private static void checkCredentials(ProxyConfig config, List<String> problems) {
@@ -139,6 +142,9 @@ public final class ConfigCheck {
         }
         if (credentials.timeout().isNegative() || credentials.timeout().isZero()) {
             problems.add("authproxy.credentials.timeout must be positive");
+        }
+        if (credentials.cacheSize() > 0 && credentials.cacheMaxBytes().asLongValue() <= 0) {
+            problems.add("authproxy.credentials.cache-max-bytes must be positive (cache-size=0 turns the cache off)");
         }
     }
 

@@ -159,9 +159,20 @@ public interface ProxyConfig {
         /** Expected {@code aud} (any of); enforced only when set. */
         Optional<List<String>> audience();
 
-        /** How many verified tokens are remembered, so a token is verified once and not on every request. */
+        /**
+         * How many verified tokens are remembered, so a token is verified once and not on every request.
+         * In {@code cyrus-jwt} mode, also how many users' minted origin tokens are remembered.
+         */
         @WithDefault("10000")
         int cacheSize();
+
+        /**
+         * Bytes the remembered tokens may take at most (an estimate of the heap they hold), besides
+         * {@code cache-size}: a token larger than {@code cache-max-bytes / cache-size} counts as that
+         * many entries. The same bound applies to the minted origin tokens.
+         */
+        @WithDefault("16M")
+        MemorySize cacheMaxBytes();
     }
 
     /** Credential store settings. */
@@ -186,6 +197,14 @@ public interface ProxyConfig {
          */
         @WithDefault("10000")
         int cacheSize();
+
+        /**
+         * Bytes the remembered sessions may take at most (an estimate of the heap they hold), besides
+         * {@code cache-size}: a session larger than {@code cache-max-bytes / cache-size} counts as that
+         * many entries.
+         */
+        @WithDefault("8M")
+        MemorySize cacheMaxBytes();
 
         /** A remembered session is fetched again after this long, even without an invalidation. */
         @WithDefault("60s")

@@ -1,9 +1,11 @@
 package org.jmapauthproxy.credential;
 
+import com.github.benmanes.caffeine.cache.Cache;
 import io.vertx.core.Future;
+import org.jmapauthproxy.exchange.BoundedCache;
 
 import java.util.Collection;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -25,17 +27,19 @@ import java.util.function.LongSupplier;
  * <p>A lookup that started before an invalidation may return the old value after the invalidation
  * has been applied; it must not be cached. Every invalidation bumps an epoch, and a value is cached
  * only if no invalidation happened while it was being fetched.
+ *
+ * <p>The entries are a {@link BoundedCache}: at most {@code maxEntries} sessions and {@code maxBytes}
+ * bytes (each entry weighs its estimated bytes, key and sealed value, but at least {@code maxBytes /
+ * maxEntries}, under a total weight of {@code maxBytes}), evicted by recency and frequency of use, and
+ * each dropped {@code maxAgeNanos} after it was stored. With 12,000 sessions used uniformly over
+ * 10,000 entries it answers 83 % of lookups from memory, where the former map, emptied when full,
+ * answered 53 % ({@code SessionCacheHitRateTest}).
  */
 public final class CachedCredentialStore implements CredentialStore {
 
-    private record Entry(StoredSession value, long storedAt) {
-    }
-
     private final CredentialStore store;
-    private final int maxEntries;
-    private final long maxAgeNanos;
     private final LongSupplier nanoClock;
-    private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+    private final Cache<String, StoredSession> entries;
     private final AtomicLong epoch = new AtomicLong();
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
@@ -56,24 +60,36 @@ public final class CachedCredentialStore implements CredentialStore {
      */
     public static final long LEASE_NANOS = BOUND_NANOS - HEARTBEAT_NANOS;
 
-    public CachedCredentialStore(CredentialStore store, int maxEntries, long maxAgeNanos, LongSupplier nanoClock) {
+    /**
+     * @param maxEntries  sessions remembered at most
+     * @param maxBytes    bytes they may take at most (an estimate: keys, sealed values, overhead)
+     * @param maxAgeNanos a session is read again this long after it was remembered
+     * @param nanoClock   the clock of leases and ages, in nanoseconds
+     */
+    public CachedCredentialStore(CredentialStore store, int maxEntries, long maxBytes, long maxAgeNanos,
+                                 LongSupplier nanoClock) {
         this.store = store;
-        this.maxEntries = maxEntries;
-        this.maxAgeNanos = maxAgeNanos;
         this.nanoClock = nanoClock;
         this.leaseUntil = nanoClock.getAsLong();
+        this.entries = BoundedCache.builder(maxEntries, maxBytes, CachedCredentialStore::bytes)
+                .expireAfterWrite(maxAgeNanos, TimeUnit.NANOSECONDS)
+                .ticker(nanoClock::getAsLong)
+                .recordStats()
+                .build();
+    }
+
+    /** The estimated bytes of a remembered session: its key and its parsed (still sealed) value. */
+    private static long bytes(String key, StoredSession value) {
+        return BoundedCache.bytes(key) + BoundedCache.bytes(value.credentials()) + BoundedCache.bytes(value.user());
     }
 
     @Override
     public Future<StoredSession> find(String key) {
-        if (feedConnected && nanoClock.getAsLong() - leaseUntil < 0) {
-            Entry entry = entries.get(key);
-            if (entry != null) {
-                if (nanoClock.getAsLong() - entry.storedAt() < maxAgeNanos) {
-                    hits.incrementAndGet();
-                    return Future.succeededFuture(entry.value());
-                }
-                entries.remove(key, entry);
+        if (leaseValid()) {
+            StoredSession value = entries.getIfPresent(key);
+            if (value != null) {
+                hits.incrementAndGet();
+                return Future.succeededFuture(value);
             }
         }
         misses.incrementAndGet();
@@ -87,14 +103,10 @@ public final class CachedCredentialStore implements CredentialStore {
         if (value == null || value.malformed() || !feedConnected || epoch.get() != startedEpoch) {
             return;
         }
-        if (entries.size() >= maxEntries) {
-            // Full: start over rather than track recency on the hot path.
-            entries.clear();
-        }
-        entries.put(key, new Entry(value, nanoClock.getAsLong()));
+        entries.put(key, value);
         if (epoch.get() != startedEpoch) {
             // An invalidation raced with the insert; it may have missed this entry.
-            entries.remove(key);
+            entries.invalidate(key);
         }
     }
 
@@ -106,13 +118,13 @@ public final class CachedCredentialStore implements CredentialStore {
     /** The store says these keys changed. */
     public void invalidate(Collection<String> keys) {
         epoch.incrementAndGet();
-        keys.forEach(entries::remove);
+        entries.invalidateAll(keys);
     }
 
     /** The store says everything may have changed (flush), or the feed was lost. */
     public void invalidateAll() {
         epoch.incrementAndGet();
-        entries.clear();
+        entries.invalidateAll();
     }
 
     /**
@@ -161,7 +173,13 @@ public final class CachedCredentialStore implements CredentialStore {
         return misses.get();
     }
 
-    public int size() {
-        return entries.size();
+    /** Sessions remembered now (an estimate: entries past their age may not be dropped yet). */
+    public long size() {
+        return entries.estimatedSize();
+    }
+
+    /** Sessions dropped to make room or for their age, since the start. */
+    public long evictions() {
+        return entries.stats().evictionCount();
     }
 }

@@ -1,5 +1,6 @@
 package org.jmapauthproxy.jmap;
 
+import com.github.benmanes.caffeine.cache.Cache;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
@@ -9,6 +10,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.exchange.BoundedCache;
 import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 import org.jmapauthproxy.exchange.ProxyFailure;
 import org.jmapauthproxy.exchange.RequestState;
@@ -21,9 +23,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -50,7 +49,7 @@ public final class SessionRewriter implements ResponseInterceptor {
     static final int MEMO_MAX_BYTES = 16 * 1024;
     /** Rewritten documents remembered at most (some 2 KiB each for Cyrus). */
     static final int MEMO_ENTRIES = 1024;
-    /** Bytes (keys and values) the memo may hold; it is emptied when it would hold more. */
+    /** Bytes (keys and values) the memo may hold. */
     static final long MEMO_MAX_TOTAL = 4L * 1024 * 1024;
     /**
      * Bases longer than this are not remembered: without {@code authproxy.public-url} the base comes
@@ -60,8 +59,8 @@ public final class SessionRewriter implements ResponseInterceptor {
 
     private final PublicBase publicBase;
     private final JmapLimits limits;
-    private final Map<Original, Rewritten> memo = new ConcurrentHashMap<>();
-    private final AtomicLong memoBytes = new AtomicLong();
+    private final Cache<Original, Rewritten> memo = BoundedCache.builder(MEMO_ENTRIES, MEMO_MAX_TOTAL,
+            (Original original, Rewritten rewritten) -> original.bytes() + rewritten.body().length).build();
 
     /** @param limits where the limits each user's session advertises are recorded */
     public SessionRewriter(PublicBase publicBase, JmapLimits limits) {
@@ -162,13 +161,17 @@ public final class SessionRewriter implements ResponseInterceptor {
      * The document as the client gets it, with the limits it advertises. The result depends on nothing but the origin's bytes, their
      * coding and the public base, so it is remembered for small documents: a client fetching its
      * unchanged session again costs a comparison instead of a JSON parse and serialisation (and a
-     * gzip round trip). A changed document is a different key. The memo is bounded and holds
-     * nothing that the session document itself does not (no token, no credential).
+     * gzip round trip). A changed document is a different key. The memo is a {@link BoundedCache}
+     * of {@link #MEMO_ENTRIES} documents and {@link #MEMO_MAX_TOTAL} bytes (each entry weighs the
+     * origin's bytes, the base and the rewritten bytes, but at least {@code MEMO_MAX_TOTAL /
+     * MEMO_ENTRIES}, under a total weight of {@code MEMO_MAX_TOTAL}), evicted by use and size only: an
+     * entry never goes stale, since its key is the whole input. It holds nothing that the session
+     * document itself does not (no token, no credential).
      */
     Rewritten rewritten(byte[] body, String encoding, String base) throws IOException {
         Original key = body.length <= MEMO_MAX_BYTES && base.length() <= MEMO_MAX_BASE
                 ? new Original(base, encoding, body) : null;
-        Rewritten out = key == null ? null : memo.get(key);
+        Rewritten out = key == null ? null : memo.getIfPresent(key);
         if (out != null) {
             return out;
         }
@@ -177,18 +180,13 @@ public final class SessionRewriter implements ResponseInterceptor {
         rebase(session, base);
         out = new Rewritten(encode(session.toBuffer().getBytes(), encoding), advertised);
         if (key != null) {
-            long size = (long) body.length + out.body().length + base.length();
-            if (memo.size() >= MEMO_ENTRIES || memoBytes.addAndGet(size) > MEMO_MAX_TOTAL) {
-                memo.clear();
-                memoBytes.set(size);
-            }
             memo.put(key, out);
         }
         return out;
     }
 
-    int memoSize() {
-        return memo.size();
+    long memoSize() {
+        return memo.estimatedSize();
     }
 
     /** What a rewritten document is remembered by: the origin's exact bytes, their coding and the base. */
@@ -214,6 +212,10 @@ public final class SessionRewriter implements ResponseInterceptor {
         @Override
         public int hashCode() {
             return hash;
+        }
+
+        long bytes() {
+            return BoundedCache.bytes(base) + BoundedCache.bytes(encoding) + body.length;
         }
     }
 

@@ -115,7 +115,7 @@ public final class ProxyMetrics {
         return openWebSockets;
     }
 
-    /** Registers the session cache's hit and miss counts. */
+    /** Registers the session cache's hit and miss counts, its size and its evictions. */
     public void credentialCache(CachedCredentialStore cache) {
         keep(FunctionCounter.builder("authproxy.session.cache.lookups", cache,
                         CachedCredentialStore::hits)
@@ -127,6 +127,10 @@ public final class ProxyMetrics {
         keep(Gauge.builder("authproxy.session.cache.feed.connected", cache,
                         c -> c.feedConnected() ? 1 : 0)
                 .description("1 while the Redis invalidation feed is connected (cache in use)").register(registry));
+        keep(Gauge.builder("authproxy.session.cache.entries", cache, CachedCredentialStore::size)
+                .description("Sessions remembered now").register(registry));
+        keep(FunctionCounter.builder("authproxy.session.cache.evictions", cache, CachedCredentialStore::evictions)
+                .description("Sessions dropped from memory to make room or for their age").register(registry));
     }
 
     /** Registers the counter of access lines dropped. */

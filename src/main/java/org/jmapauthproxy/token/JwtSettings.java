@@ -12,8 +12,9 @@ import java.util.Optional;
  * @param sessionClaim     the claim that holds the session id
  * @param leeway           clock skew allowed on {@code exp} and {@code nbf}
  * @param cacheSize        verified tokens remembered (0: none)
+ * @param cacheMaxBytes    bytes the remembered tokens may take at most
  */
 public record JwtSettings(String algorithm, Optional<String> secret, boolean allowShortSecret, Optional<String> publicKey,
                           String sessionClaim, Duration leeway, Optional<String> issuer, Optional<List<String>> audience,
-                          int cacheSize) {
+                          int cacheSize, long cacheMaxBytes) {
 }

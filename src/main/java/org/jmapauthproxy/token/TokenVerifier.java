@@ -1,11 +1,13 @@
 package org.jmapauthproxy.token;
 
+import com.github.benmanes.caffeine.cache.Cache;
 import io.smallrye.jwt.algorithm.SignatureAlgorithm;
 import io.smallrye.jwt.auth.principal.DefaultJWTParser;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.ParseException;
 import jakarta.json.JsonString;
 import org.eclipse.microprofile.jwt.JsonWebToken;
+import org.jmapauthproxy.exchange.BoundedCache;
 import org.jmapauthproxy.exchange.ProxyFailure;
 import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 import org.jboss.logging.Logger;
@@ -21,7 +23,6 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,9 +35,12 @@ import java.util.concurrent.TimeUnit;
  * confusion; jose4j rejects {@code crit} headers it does not understand. {@code exp} and the session
  * claim are required, {@code nbf} is enforced when present, {@code iss}/{@code aud} when configured.
  *
- * <p>A verified token is remembered by its exact string (bounded), because a webmail client sends the
- * same token on every request and an HMAC/RSA check per request is wasted work; expiry is checked
- * again on every use, so a cached token never outlives its {@code exp}.
+ * <p>A verified token is remembered by its exact string, because a webmail client sends the same
+ * token on every request and an HMAC/RSA check per request is wasted work. The memory is a
+ * {@link BoundedCache} of {@code cacheSize} tokens and {@code cacheMaxBytes} bytes (each entry weighs
+ * its token string and claims, but at least {@code cacheMaxBytes / cacheSize}, under a total weight of
+ * {@code cacheMaxBytes}); an entry expires at its token's {@code exp} plus the leeway, on the verifier's
+ * clock, and expiry is checked again on every use, so a cached token never outlives its {@code exp}.
  *
  * <p>When {@code authproxy.jwt.public-key} is an http: or https: URL, the key is fetched here, at
  * start-up, and a start that cannot fetch it fails. A daemon thread fetches it again every
@@ -55,9 +59,8 @@ public final class TokenVerifier implements AutoCloseable {
     private final JwtSettings config;
     private final String sessionClaim;
     private final long leewaySeconds;
-    private final int cacheSize;
     private final Clock clock;
-    private final ConcurrentHashMap<String, SessionToken> verified = new ConcurrentHashMap<>();
+    private final Cache<String, SessionToken> verified;
     private final PublicKeyEndpoint keyEndpoint;
     private final ScheduledExecutorService keyRefresh;
     // Written at construction, then only by the refresh thread.
@@ -75,8 +78,10 @@ public final class TokenVerifier implements AutoCloseable {
         this.config = config;
         this.sessionClaim = config.sessionClaim();
         this.leewaySeconds = config.leeway().toSeconds();
-        this.cacheSize = config.cacheSize();
         this.clock = clock;
+        this.verified = BoundedCache.expiringAt(
+                BoundedCache.builder(config.cacheSize(), config.cacheMaxBytes(), TokenVerifier::bytes), clock,
+                (jwt, token) -> (token.expiresAt() + leewaySeconds + 1) * 1000).build();
         String location = config.publicKey().map(String::trim).orElse("");
         if (!isHmac(config) && PublicKeyEndpoint.isUrl(location)) {
             this.keyEndpoint = new PublicKeyEndpoint(URI.create(location), SignatureAlgorithm.fromAlgorithm(config.algorithm()));
@@ -120,7 +125,7 @@ public final class TokenVerifier implements AutoCloseable {
                 keyContent = content;
                 parser = new DefaultJWTParser(contextInfo(config, content));
                 // After the swap, so a token verified under the old key cannot stay behind (see verify).
-                verified.clear();
+                verified.invalidateAll();
                 LOG.infof("authproxy.jwt.public-key: new key from host %s", keyEndpoint.host());
             }
         } catch (IOException | RuntimeException e) {
@@ -180,22 +185,30 @@ public final class TokenVerifier implements AutoCloseable {
      */
     public SessionToken verify(String compactJwt) {
         long now = clock.millis() / 1000;
-        SessionToken cached = verified.get(compactJwt);
+        SessionToken cached = verified.getIfPresent(compactJwt);
         if (cached != null) {
-            if (now <= cached.expiresAt() + leewaySeconds) {
-                return cached;
-            }
-            verified.remove(compactJwt);
-            throw new ProxyFailure(Reason.INVALID_TOKEN, "token expired");
+            // The cache drops a token at its exp on this clock; checked here as well, so that a
+            // wall clock set back cannot stretch a token's life.
+            return unexpired(compactJwt, cached, now);
         }
         DefaultJWTParser used = parser;
-        SessionToken token = parse(used, compactJwt);
-        remember(compactJwt, token, now);
+        // jose4j checks exp on the system clock; the verifier's clock, on which cached tokens
+        // expire, has the last word on both paths.
+        SessionToken token = unexpired(compactJwt, parse(used, compactJwt), now);
+        verified.put(compactJwt, token);
         if (parser != used) {
             // The key changed while this token was checked: do not keep what the old key vouched for.
-            verified.remove(compactJwt, token);
+            verified.asMap().remove(compactJwt, token);
         }
         return token;
+    }
+
+    private SessionToken unexpired(String compactJwt, SessionToken token, long now) {
+        if (now <= token.expiresAt() + leewaySeconds) {
+            return token;
+        }
+        verified.invalidate(compactJwt);
+        throw rejected("token expired");
     }
 
     private SessionToken parse(DefaultJWTParser parser, String compactJwt) {
@@ -269,22 +282,13 @@ public final class TokenVerifier implements AutoCloseable {
         return MALFORMED;
     }
 
-    private void remember(String compactJwt, SessionToken token, long now) {
-        if (cacheSize <= 0) {
-            return;
-        }
-        if (verified.size() >= cacheSize) {
-            verified.values().removeIf(t -> now > t.expiresAt() + leewaySeconds);
-            if (verified.size() >= cacheSize) {
-                // Still full of live tokens: start over rather than track recency on the hot path.
-                verified.clear();
-            }
-        }
-        verified.put(compactJwt, token);
+    /** The estimated bytes of a remembered token: its string and the claims kept of it. */
+    private static long bytes(String compactJwt, SessionToken token) {
+        return BoundedCache.bytes(compactJwt) + BoundedCache.bytes(token.sessionId()) + BoundedCache.bytes(token.subject());
     }
 
-    /** Number of remembered tokens (for metrics). */
-    public int cached() {
-        return verified.size();
+    /** Number of remembered tokens (an estimate: expired ones may not be dropped yet). */
+    public long cached() {
+        return verified.estimatedSize();
     }
 }

@@ -4,6 +4,7 @@ import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import org.junit.jupiter.api.Test;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,6 +55,21 @@ class ConfigCheckTest {
                 "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://127.0.0.1:8008");
         assertEquals(List.of("quarkus.redis.hosts is not set (the session store, e.g. redis://redis:6379)"),
                 ConfigCheck.problems(config(complete), Optional.of("  ")));
+    }
+
+    @Test
+    void aCacheWithoutBytesIsAProblemUnlessItIsOff() {
+        Map<String, String> noBytes = Map.of("authproxy.jwt.secret", GOOD_SECRET,
+                "authproxy.credentials.key", GOOD_KEY, "authproxy.origin.url", "http://127.0.0.1:8008",
+                "authproxy.jwt.cache-max-bytes", "0", "authproxy.credentials.cache-max-bytes", "0");
+        assertEquals(List.of(
+                        "authproxy.jwt.cache-max-bytes must be positive (cache-size=0 turns the cache off)",
+                        "authproxy.credentials.cache-max-bytes must be positive (cache-size=0 turns the cache off)"),
+                ConfigCheck.problems(config(noBytes), REDIS));
+        Map<String, String> off = new HashMap<>(noBytes);
+        off.put("authproxy.jwt.cache-size", "0");
+        off.put("authproxy.credentials.cache-size", "0");
+        assertEquals(List.of(), ConfigCheck.problems(config(off), REDIS));
     }
 
     @Test

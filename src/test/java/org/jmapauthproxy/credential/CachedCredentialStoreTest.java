@@ -18,7 +18,7 @@ class CachedCredentialStoreTest extends CredentialStoreContract {
     @Override
     CredentialStore open(Vertx vertx, Redis redis, String uri) throws Exception {
         RedisCredentialStore reads = new RedisCredentialStore(redis, true);
-        cache = new CachedCredentialStore(reads, 10_000, TimeUnit.HOURS.toNanos(1), System::nanoTime);
+        cache = new CachedCredentialStore(reads, 10_000, 8 << 20, TimeUnit.HOURS.toNanos(1), System::nanoTime);
         feed = new RedisInvalidations(vertx, uri, null, "", cache, new SessionChannels(vertx, reads, cache::leaseValid), redis);
         feed.start();
         eventually(cache::leaseValid, "the invalidation feed never gave the cache a lease");

@@ -1,17 +1,15 @@
 package org.jmapauthproxy.credential;
 
+import org.jmapauthproxy.support.SettableClock;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,14 +27,14 @@ class CyrusTokenMinterTest {
     @Test
     void mintedTokenMatchesTheVectorByteForByte() {
         CyrusTokenMinter minter = new CyrusTokenMinter(KEY, Duration.ofMinutes(5), Duration.ofSeconds(60),
-                Optional.empty(), Clock.systemUTC(), 100);
+                Optional.empty(), Clock.systemUTC(), 100, 1 << 20);
         assertEquals(VECTOR, minter.mint("alice", 1_700_000_000L));
     }
 
     @Test
     void headerHasOnlyAlgAndTypAndClaimsOnlySubIatExp() {
         CyrusTokenMinter minter = new CyrusTokenMinter(KEY, Duration.ofMinutes(5), Duration.ofSeconds(60),
-                Optional.of(Duration.ofSeconds(120)), Clock.systemUTC(), 100);
+                Optional.of(Duration.ofSeconds(120)), Clock.systemUTC(), 100, 1 << 20);
         String[] parts = minter.mint("b\"ob", 1_700_000_000L).split("\\.");
         Base64.Decoder url = Base64.getUrlDecoder();
         assertEquals("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", new String(url.decode(parts[0])));
@@ -45,21 +43,30 @@ class CyrusTokenMinterTest {
 
     @Test
     void tokenIsReusedInsideMaxAgeMinusMarginAndReplacedAfter() {
-        AtomicLong now = new AtomicLong(1_700_000_000_000L);
-        Clock clock = new Clock() {
-            public ZoneOffset getZone() { return ZoneOffset.UTC; }
-            public Clock withZone(java.time.ZoneId zone) { return this; }
-            public Instant instant() { return Instant.ofEpochMilli(now.get()); }
-        };
+        SettableClock clock = new SettableClock(1_700_000_000_000L);
         CyrusTokenMinter minter = new CyrusTokenMinter(KEY, Duration.ofMinutes(5), Duration.ofSeconds(60),
-                Optional.empty(), clock, 100);
+                Optional.empty(), clock, 100, 1 << 20);
         String first = minter.credentialFor("alice").authorization();
-        now.addAndGet(240_000);
+        clock.advance(240_000);
         assertEquals(first, minter.credentialFor("alice").authorization());
-        now.addAndGet(1_000);
+        clock.advance(1_000);
         String second = minter.credentialFor("alice").authorization();
         assertNotEquals(first, second);
         assertEquals("Bearer " + minter.mint("alice", 1_700_000_241L), second);
+    }
+
+    /** {@code iat} is in whole seconds: a token minted late in a second is reused to the end of its horizon's last second. */
+    @Test
+    void tokenMintedLateInASecondIsReusedToTheEndOfItsHorizon() {
+        SettableClock clock = new SettableClock(1_700_000_000_900L);
+        CyrusTokenMinter minter = new CyrusTokenMinter(KEY, Duration.ofMinutes(5), Duration.ofSeconds(60),
+                Optional.empty(), clock, 100, 1 << 20);
+        String first = minter.credentialFor("alice").authorization();
+        assertEquals("Bearer " + minter.mint("alice", 1_700_000_000L), first);
+        clock.advance(240_099);
+        assertEquals(first, minter.credentialFor("alice").authorization(), "at iat + 240.999 s");
+        clock.advance(1);
+        assertEquals("Bearer " + minter.mint("alice", 1_700_000_241L), minter.credentialFor("alice").authorization());
     }
 
     @Test

@@ -44,7 +44,7 @@ class RedisInvalidationsTest {
         vertx = Vertx.vertx();
         Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString("redis://127.0.0.1:" + port));
         RedisCredentialStore reads = new RedisCredentialStore(redis, true);
-        cache = new CachedCredentialStore(reads, 1_000, TimeUnit.HOURS.toNanos(1), System::nanoTime);
+        cache = new CachedCredentialStore(reads, 1_000, 1 << 20, TimeUnit.HOURS.toNanos(1), System::nanoTime);
         feed = new RedisInvalidations(vertx, "redis://127.0.0.1:" + relay.port(), null, "", cache,
                 new SessionChannels(vertx, reads, cache::leaseValid), redis);
         feed.start();

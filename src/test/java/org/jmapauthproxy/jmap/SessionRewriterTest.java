@@ -89,4 +89,19 @@ class SessionRewriterTest {
             assertTrue(rewriter.memoSize() <= SessionRewriter.MEMO_ENTRIES);
         }
     }
+
+    @Test
+    void largeDocumentsAreHeldToTheMemoByteBound() throws Exception {
+        SessionRewriter rewriter = new SessionRewriter(new PublicBase(Optional.empty(), false), new JmapLimits());
+        String padding = "x".repeat(SessionRewriter.MEMO_MAX_BYTES - 100);
+        int remembered = 0;
+        for (int i = 0; i < 300; i++) {
+            byte[] doc = ("{\"apiUrl\":\"/jmap/\",\"n\":" + i + ",\"p\":\"" + padding + "\"}").getBytes(StandardCharsets.UTF_8);
+            rewriter.rewritten(doc, "identity", "https://a.example");
+            remembered = Math.max(remembered, (int) rewriter.memoSize());
+        }
+        // Each entry holds the origin's document and the rewritten one: twice MEMO_MAX_BYTES, roughly.
+        assertTrue(remembered > 0, "nothing remembered");
+        assertTrue(remembered <= SessionRewriter.MEMO_MAX_TOTAL / (2L * padding.length()), "documents remembered: " + remembered);
+    }
 }

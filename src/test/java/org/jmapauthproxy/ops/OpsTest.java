@@ -101,8 +101,11 @@ class OpsTest {
         for (int i = 0; i < 5; i++) {
             assertEquals(200, get(base + "echo", token).statusCode());
         }
-        double hitsAfter = metric(get(metrics).body(), "authproxy_session_cache_lookups_total{result=\"hit\"}");
+        String after = get(metrics).body();
+        double hitsAfter = metric(after, "authproxy_session_cache_lookups_total{result=\"hit\"}");
         assertTrue(hitsAfter >= hitsBefore + 5, "repeated requests of one session are served from the cache");
+        assertTrue(metric(after, "authproxy_session_cache_entries") >= 1, "the session is counted among the remembered");
+        assertTrue(metric(after, "authproxy_session_cache_evictions_total") >= 0, "evictions are counted");
         assertTrue(body.contains("authproxy_origin_requests_active{pool=\"streams\"}"));
         assertFalse(body.contains(sid), "no session id in metrics");
         assertFalse(body.contains("alice"), "no user in metrics");

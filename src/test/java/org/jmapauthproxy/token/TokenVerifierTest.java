@@ -2,6 +2,7 @@ package org.jmapauthproxy.token;
 
 import org.jmapauthproxy.exchange.ProxyFailure;
 import org.jmapauthproxy.support.Jwts;
+import org.jmapauthproxy.support.SettableClock;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -56,18 +57,27 @@ class TokenVerifierTest {
 
     @Test
     void cachedTokenIsRejectedOnceExpired() throws Exception {
-        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis());
-        Clock clock = new Clock() {
-            public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
-            public Clock withZone(java.time.ZoneId zone) { return this; }
-            public java.time.Instant instant() { return java.time.Instant.ofEpochMilli(now.get()); }
-        };
+        SettableClock clock = new SettableClock(System.currentTimeMillis());
         TokenVerifier cached = new TokenVerifier(TestJwtSettings.hs512(), clock);
         String token = hs512(claims("s-4", 5, null), SECRET);
         assertEquals("s-4", cached.verify(token).sessionId());
         assertEquals(1, cached.cached());
-        now.addAndGet(60_000);
+        clock.advance(60_000);
         rejected(cached, token, "token expired");
+    }
+
+    @Test
+    void anExpiredTokenLeavesTheCacheAndTheCacheStaysWithinItsSize() {
+        SettableClock clock = new SettableClock(System.currentTimeMillis());
+        TokenVerifier cached = new TokenVerifier(TestJwtSettings.hs512(), clock);
+        cached.verify(hs512(claims("short", 5, null), SECRET));
+        clock.advance(60_000);
+        cached.verify(hs512(claims("long", 3600, null), SECRET));
+        assertEquals(1, cached.cached(), "the token past its exp is dropped when the next one is remembered");
+        for (int i = 0; i < 3 * TestJwtSettings.hs512().cacheSize(); i++) {
+            cached.verify(hs512(claims("s-" + i, 3600, null), SECRET));
+        }
+        assertEquals(TestJwtSettings.hs512().cacheSize(), cached.cached());
     }
 
     @Test
