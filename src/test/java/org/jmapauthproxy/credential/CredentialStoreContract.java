@@ -5,13 +5,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
-import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.RedisCommands;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import redis.embedded.RedisServer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,14 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the test over a connection of its own ({@link RedisCommands}).
  */
 @Timeout(120)
-abstract class CredentialStoreContract {
+abstract class CredentialStoreContract extends WithRedisServer {
 
     /** How long a store that remembers values may take to notice a change, generously for a loaded machine. */
     static final long PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    RedisServer server;
-    int port;
-    Vertx vertx;
     CredentialStore store;
 
     /**
@@ -76,24 +70,12 @@ abstract class CredentialStoreContract {
     }
 
     @BeforeEach
-    void startRedisAndOpenTheStore() throws Exception {
-        port = RealServers.freePort();
-        server = RealServers.redisServer(port);
-        server.start();
-        vertx = Vertx.vertx();
+    void openTheStore() throws Exception {
         String uri = "redis://127.0.0.1:" + port;
         // The pool sizes of application.properties: many finds may be out at once.
         Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(uri)
                 .setMaxPoolSize(16).setMaxPoolWaiting(4096));
         store = open(vertx, redis, uri);
-    }
-
-    @AfterEach
-    void closeTheStoreAndStopRedis() throws Exception {
-        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        if (server.isActive()) {
-            server.stop();
-        }
     }
 
     @Test

@@ -44,8 +44,7 @@ class CyrusTokenMinterTest {
     @Test
     void tokenIsReusedInsideMaxAgeMinusMarginAndReplacedAfter() {
         SettableClock clock = new SettableClock(1_700_000_000_000L);
-        CyrusTokenMinter minter = new CyrusTokenMinter(KEY, Duration.ofMinutes(5), Duration.ofSeconds(60),
-                Optional.empty(), clock, 100, 1 << 20);
+        CyrusTokenMinter minter = reusingFor240Seconds(clock);
         String first = minter.credentialFor("alice").authorization();
         clock.advance(240_000);
         assertEquals(first, minter.credentialFor("alice").authorization());
@@ -59,14 +58,19 @@ class CyrusTokenMinterTest {
     @Test
     void tokenMintedLateInASecondIsReusedToTheEndOfItsHorizon() {
         SettableClock clock = new SettableClock(1_700_000_000_900L);
-        CyrusTokenMinter minter = new CyrusTokenMinter(KEY, Duration.ofMinutes(5), Duration.ofSeconds(60),
-                Optional.empty(), clock, 100, 1 << 20);
+        CyrusTokenMinter minter = reusingFor240Seconds(clock);
         String first = minter.credentialFor("alice").authorization();
         assertEquals("Bearer " + minter.mint("alice", 1_700_000_000L), first);
         clock.advance(240_099);
         assertEquals(first, minter.credentialFor("alice").authorization(), "at iat + 240.999 s");
         clock.advance(1);
         assertEquals("Bearer " + minter.mint("alice", 1_700_000_241L), minter.credentialFor("alice").authorization());
+    }
+
+    /** Cyrus's default max age (5 min) less a 60 s margin: a token is reused while at most 240 s old. */
+    static CyrusTokenMinter reusingFor240Seconds(SettableClock clock) {
+        return new CyrusTokenMinter(KEY, Duration.ofMinutes(5), Duration.ofSeconds(60), Optional.empty(), clock, 100,
+                1 << 20);
     }
 
     @Test

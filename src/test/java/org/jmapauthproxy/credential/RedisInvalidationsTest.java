@@ -1,16 +1,13 @@
 package org.jmapauthproxy.credential;
 
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
-import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.RedisCommands;
 import org.jmapauthproxy.support.TcpRelay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import redis.embedded.RedisServer;
 
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -26,22 +23,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * the store reads Redis directly.
  */
 @Timeout(120)
-class RedisInvalidationsTest {
+class RedisInvalidationsTest extends WithRedisServer {
 
-    RedisServer server;
     TcpRelay relay;
-    Vertx vertx;
     CachedCredentialStore cache;
     RedisInvalidations feed;
-    int port;
 
     @BeforeEach
     void start() throws Exception {
-        port = RealServers.freePort();
-        server = RealServers.redisServer(port);
-        server.start();
         relay = new TcpRelay("127.0.0.1", port);
-        vertx = Vertx.vertx();
         Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString("redis://127.0.0.1:" + port));
         RedisCredentialStore reads = new RedisCredentialStore(redis, true);
         cache = new CachedCredentialStore(reads, 1_000, 1 << 20, TimeUnit.HOURS.toNanos(1), System::nanoTime);
@@ -54,9 +44,7 @@ class RedisInvalidationsTest {
     @AfterEach
     void stop() throws Exception {
         feed.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         relay.close();
-        server.stop();
     }
 
     /**

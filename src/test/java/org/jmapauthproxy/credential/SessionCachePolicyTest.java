@@ -1,15 +1,10 @@
 package org.jmapauthproxy.credential;
 
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
-import org.jmapauthproxy.support.RealServers;
 import org.jmapauthproxy.support.RedisCommands;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import redis.embedded.RedisServer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,32 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * while the cache is read, so no invalidation is missed.
  */
 @Timeout(300)
-class SessionCachePolicyTest {
+class SessionCachePolicyTest extends WithRedisServer {
 
     /** The default of {@code authproxy.credentials.cache-max-bytes}. */
     static final long DEFAULT_MAX_BYTES = 8 << 20;
     static final long MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
-    RedisServer server;
-    int port;
-    Vertx vertx;
-    Redis redis;
     final AtomicLong clock = new AtomicLong();
-
-    @BeforeEach
-    void startRedis() throws Exception {
-        port = RealServers.freePort();
-        server = RealServers.redisServer(port);
-        server.start();
-        vertx = Vertx.vertx();
-        redis = Redis.createClient(vertx, new RedisOptions().setConnectionString("redis://127.0.0.1:" + port));
-    }
-
-    @AfterEach
-    void stopRedis() throws Exception {
-        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        server.stop();
-    }
 
     /**
      * 12,000 sessions used uniformly at random (a seeded sequence) through a cache of 10,000 entries:
@@ -154,6 +130,7 @@ class SessionCachePolicyTest {
 
     /** A cache over the test's Redis with a lease from the test's clock, valid until the clock moves on. */
     CachedCredentialStore leased(int maxEntries, long maxBytes) {
+        Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString("redis://127.0.0.1:" + port));
         CachedCredentialStore cache = new CachedCredentialStore(new RedisCredentialStore(redis, true), maxEntries,
                 maxBytes, MAX_AGE_NANOS, clock::get);
         cache.feedConnected(true);
