@@ -6,10 +6,13 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.impl.VertxInternal;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisOptions;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 import org.jmapauthproxy.config.ConfigCheck;
 import org.jmapauthproxy.config.ProxyConfig;
 import org.jmapauthproxy.credential.CachedCredentialStore;
@@ -66,6 +69,7 @@ import java.util.concurrent.TimeUnit;
 @Singleton
 public class Assembly {
 
+    private static final Logger LOG = Logger.getLogger(Assembly.class);
     /** Characters of access lines that may wait for standard output (some 0.5 s at 30 k req/s). */
     private static final int ACCESS_LOG_BUFFER = 4 * 1024 * 1024;
 
@@ -178,22 +182,23 @@ public class Assembly {
 
     @Produces
     @Singleton
-    CredentialStore credentialStore(Redis redis, Vertx vertx, ProxyMetrics metrics,
-                                    @ConfigProperty(name = "quarkus.redis.hosts") Optional<String> hosts,
-                                    @ConfigProperty(name = "quarkus.redis.client-type", defaultValue = "standalone") String type,
-                                    @ConfigProperty(name = "quarkus.redis.password") Optional<String> password) {
-        RedisCredentialStore store = new RedisCredentialStore(redis, !"cluster".equals(type));
+    CredentialStore credentialStore(Redis redis, Vertx vertx, ProxyMetrics metrics, RedisClientOptions redisOptions) {
+        // Quarkus creates its Redis clients when its Redis extension starts, before any bean of ours.
+        RedisOptions options = redisOptions.options().orElseThrow(() ->
+                new IllegalStateException("Quarkus created no default Redis client"));
+        RedisCredentialStore store = new RedisCredentialStore(redis, options.getType() != RedisClientType.CLUSTER);
         ProxyConfig.Credentials credentials = config.credentials();
-        if (credentials.cacheSize() <= 0 || !"standalone".equals(type)) {
-            // Sentinel and Cluster would need one invalidation feed per node; they go to Redis every time.
+        Optional<String> unsupported = RedisInvalidations.unsupported(options);
+        if (credentials.cacheSize() <= 0 || unsupported.isPresent()) {
+            unsupported.filter(why -> credentials.cacheSize() > 0)
+                    .ifPresent(why -> LOG.warnf("session cache off: %s; every request reads Redis", why));
             channels = new SessionChannels(vertx, store, () -> false);
             return store;
         }
         CachedCredentialStore cache = new CachedCredentialStore(store, credentials.cacheSize(),
                 credentials.cacheMaxBytes().asLongValue(), credentials.cacheMaxAge().toNanos(), System::nanoTime);
         channels = new SessionChannels(vertx, store, cache::leaseValid);
-        invalidations = new RedisInvalidations(vertx, hosts.orElseThrow().split(",")[0].trim(), password.orElse(null),
-                credentials.keyPrefix().orElse(""), cache, channels, redis);
+        invalidations = new RedisInvalidations(vertx, options, credentials.keyPrefix().orElse(""), cache, channels, redis);
         invalidations.start();
         metrics.credentialCache(cache);
         return cache;

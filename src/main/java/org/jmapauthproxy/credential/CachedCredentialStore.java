@@ -148,7 +148,10 @@ public final class CachedCredentialStore implements CredentialStore {
         return feedConnected && nanoClock.getAsLong() - leaseUntil < 0;
     }
 
-    /** Called by the feed: values may be served from memory only while it is connected. */
+    /**
+     * Called by the feed: values may be remembered and served only while it is connected, i.e. has
+     * proved itself since it last (re)connected. Either way everything remembered so far is dropped.
+     */
     public void feedConnected(boolean connected) {
         if (!connected) {
             leaseUntil = nanoClock.getAsLong();

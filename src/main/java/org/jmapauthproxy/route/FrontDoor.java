@@ -32,8 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>It works on the Netty pipeline of each connection, because Vert.x 4.5 decodes and dispatches a
  * request head (and parses the bytes after it as the next request) before any handler of ours runs,
  * unfolds obs-fold lines silently, and keeps its own timeouts per connection only ({@code idle}).
- * That needs Vert.x's {@code ConnectionBase} (an internal type) to reach the channel; Vert.x 5's
- * {@code HttpServerConfig} request-head hooks would remove it.
+ * That needs Vert.x's {@code ConnectionBase} (an internal type) to reach the channel: Vert.x 4.5
+ * (4.5.27 here) has no public hook before a head is dispatched, and Vert.x 5 keeps Netty access in
+ * its internal API (its 4.4.5 deprecation notes, pull request 4793), so no released version removes
+ * this; a request-head hook in Vert.x's public API would.
  */
 public final class FrontDoor {
 

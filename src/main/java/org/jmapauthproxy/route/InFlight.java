@@ -1,5 +1,9 @@
 package org.jmapauthproxy.route;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -11,6 +15,8 @@ public final class InFlight {
     private final AtomicInteger count = new AtomicInteger();
     private volatile boolean draining;
     private volatile boolean closing;
+    /** Completed when the last request has left after {@link #close()}. */
+    private final CompletableFuture<Void> idle = new CompletableFuture<>();
 
     /**
      * Counts a request in; {@code false} (and not counted) once shutdown has begun. Counted before
@@ -19,14 +25,16 @@ public final class InFlight {
     public boolean enter() {
         count.incrementAndGet();
         if (closing) {
-            count.decrementAndGet();
+            leave();
             return false;
         }
         return true;
     }
 
     public void leave() {
-        count.decrementAndGet();
+        if (count.decrementAndGet() == 0 && closing) {
+            idle.complete(null);
+        }
     }
 
     public int count() {
@@ -37,6 +45,27 @@ public final class InFlight {
     public void close() {
         draining = true;
         closing = true;
+        if (count.get() == 0) {
+            idle.complete(null);
+        }
+    }
+
+    /**
+     * Waits, after {@link #close()}, until no request is in flight or {@code timeoutMillis} have
+     * passed; returns whether none is left.
+     */
+    public boolean awaitIdle(long timeoutMillis) {
+        try {
+            idle.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

@@ -82,16 +82,7 @@ public final class ProxyServer {
      */
     public void drain(long timeoutMillis) {
         inFlight.close();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (inFlight.count() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (inFlight.count() > 0) {
+        if (!inFlight.awaitIdle(timeoutMillis)) {
             LOG.warnf("shutdown: %d request(s) still in flight after %d ms; closing", inFlight.count(), timeoutMillis);
         }
         close();

@@ -2,13 +2,14 @@ package org.jmapauthproxy.credential;
 
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
 import org.junit.jupiter.api.AfterEach;
 
 import java.util.concurrent.TimeUnit;
 
 /**
  * The contract against the cache in front of Redis, with its invalidation feed running as
- * {@code ProxyBeans} wires it. Entries live an hour, so only invalidations can make a change seen.
+ * {@code Assembly} wires it. Entries live an hour, so only invalidations can make a change seen.
  */
 class CachedCredentialStoreTest extends CredentialStoreContract {
 
@@ -19,7 +20,8 @@ class CachedCredentialStoreTest extends CredentialStoreContract {
     CredentialStore open(Vertx vertx, Redis redis, String uri) throws Exception {
         RedisCredentialStore reads = new RedisCredentialStore(redis, true);
         cache = new CachedCredentialStore(reads, 10_000, 8 << 20, TimeUnit.HOURS.toNanos(1), System::nanoTime);
-        feed = new RedisInvalidations(vertx, uri, null, "", cache, new SessionChannels(vertx, reads, cache::leaseValid), redis);
+        feed = new RedisInvalidations(vertx, new RedisOptions().setConnectionString(uri), "", cache,
+                new SessionChannels(vertx, reads, cache::leaseValid), redis);
         feed.start();
         eventually(cache::leaseValid, "the invalidation feed never gave the cache a lease");
         return cache;

@@ -35,7 +35,7 @@ class RedisInvalidationsTest extends WithRedisServer {
         Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString("redis://127.0.0.1:" + port));
         RedisCredentialStore reads = new RedisCredentialStore(redis, true);
         cache = new CachedCredentialStore(reads, 1_000, 1 << 20, TimeUnit.HOURS.toNanos(1), System::nanoTime);
-        feed = new RedisInvalidations(vertx, "redis://127.0.0.1:" + relay.port(), null, "", cache,
+        feed = new RedisInvalidations(vertx, new RedisOptions().setConnectionString("redis://127.0.0.1:" + relay.port()), "", cache,
                 new SessionChannels(vertx, reads, cache::leaseValid), redis);
         feed.start();
         eventually(cache::leaseValid, "the feed never gave the cache a lease");

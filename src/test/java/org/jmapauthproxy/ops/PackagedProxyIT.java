@@ -2,6 +2,7 @@ package org.jmapauthproxy.ops;
 
 import org.jmapauthproxy.credential.SealedCredential;
 import org.jmapauthproxy.support.Jwts;
+import org.jmapauthproxy.support.PackagedJar;
 import org.jmapauthproxy.support.RealServers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -255,23 +256,8 @@ class PackagedProxyIT {
         return output;
     }
 
-    /** The packaged jar with the JVM options given, on loopback ports, with Redis and the origin set when known. */
     private static ProcessBuilder packagedJar(int port, int management, Map<String, String> backends, String... jvm) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of(jvm));
-        command.addAll(List.of("-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toString()));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        Map<String, String> env = builder.environment();
-        env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        env.put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
-        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
-        env.put("QUARKUS_REDIS_HOSTS", backends.getOrDefault("quarkus.redis.hosts", "redis://127.0.0.1:1"));
-        if (backends.containsKey("authproxy.origin.url")) {
-            env.put("AUTHPROXY_ORIGIN_URL", backends.get("authproxy.origin.url"));
-        }
-        return builder;
+        return PackagedJar.builder(port, management, backends, jvm);
     }
 
     /** Polls {@code condition} until it holds; fails when the proxy exits or after a minute. */

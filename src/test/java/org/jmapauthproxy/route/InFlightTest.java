@@ -3,7 +3,6 @@ package org.jmapauthproxy.route;
 import org.jmapauthproxy.exchange.LongLivedStreams;
 import org.junit.jupiter.api.Test;
 
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,6 +25,21 @@ class InFlightTest {
         inFlight.close();
         assertFalse(inFlight.enter());
         assertEquals(2, inFlight.count(), "a refused request is not left counted");
+    }
+
+    @Test
+    void theDrainWaitsForTheLastRequestToLeaveNotForAPollingPeriod() throws Exception {
+        InFlight inFlight = new InFlight();
+        assertTrue(inFlight.enter());
+        inFlight.close();
+        assertFalse(inFlight.awaitIdle(50), "a request is still in flight");
+        Thread leaving = new Thread(inFlight::leave);
+        leaving.start();
+        assertTrue(inFlight.awaitIdle(30_000), "the last request left");
+        leaving.join();
+        InFlight empty = new InFlight();
+        empty.close();
+        assertTrue(empty.awaitIdle(0), "nothing in flight: idle at once");
     }
 
     @Test

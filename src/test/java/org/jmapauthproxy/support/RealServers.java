@@ -21,11 +21,14 @@ import java.util.Map;
  * Starts the real parts the proxy talks to, on free loopback ports: a redis-server process (the
  * binary shipped in embedded-redis) and {@link TestOrigin}. Init args switch either one to a broken
  * variant: {@code redis=blackhole} (accepts connections, never answers) and {@code origin=closed}
- * (nothing listens).
+ * (nothing listens); or Redis to another topology: {@code redis=sentinel} (a master and a Sentinel,
+ * {@code quarkus.redis.client-type=sentinel}) and {@code redis=tls} (the proxy reaches Redis over
+ * TLS with a private CA, through Quarkus's TLS registry; the test on a plain port of the same server).
  */
 public final class RealServers implements QuarkusTestResourceLifecycleManager {
 
     private RedisServer redis;
+    private RedisTopologies.Sentinel sentinel;
     private static volatile TcpRelay relay;
     private static volatile int redisPort;
 
@@ -67,6 +70,27 @@ public final class RealServers implements QuarkusTestResourceLifecycleManager {
                 acceptor.start();
                 config.put("quarkus.redis.hosts", "redis://127.0.0.1:" + blackhole.getLocalPort());
                 config.put("authproxy.credentials.timeout", "700ms");
+            } else if ("sentinel".equals(args.get("redis"))) {
+                sentinel = RedisTopologies.Sentinel.start(false);
+                redisPort = sentinel.masterPort();
+                config.put("quarkus.redis.client-type", "sentinel");
+                config.put("quarkus.redis.hosts", "redis://127.0.0.1:" + sentinel.sentinelPort());
+                config.put("quarkus.redis.master-name", RedisTopologies.Sentinel.MASTER);
+            } else if ("tls".equals(args.get("redis"))) {
+                TestCertificates.Pem pem = TestCertificates.selfSigned(Files.createTempDirectory("redis-tls"));
+                int port = freePort();
+                int tlsPort = freePort();
+                redis = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+                        .setting("save \"\"").setting("appendonly no").setting("tls-port " + tlsPort)
+                        .setting("tls-cert-file " + pem.certificate()).setting("tls-key-file " + pem.key())
+                        .setting("tls-ca-cert-file " + pem.certificate()).setting("tls-auth-clients no").build();
+                redis.start();
+                redisPort = port;
+                config.put("quarkus.redis.hosts", "rediss://127.0.0.1:" + tlsPort);
+                config.put("quarkus.redis.tls-configuration-name", "redis");
+                config.put("quarkus.tls.redis.trust-store.pem.certs", pem.certificate().toString());
+                // Without it the Vert.x client refuses to connect ("Missing hostname verification algorithm").
+                config.put("quarkus.tls.redis.hostname-verification-algorithm", "HTTPS");
             } else {
                 int port = freePort();
                 redis = redisServer(port);
@@ -144,6 +168,9 @@ public final class RealServers implements QuarkusTestResourceLifecycleManager {
     public void stop() {
         if (origin != null) {
             origin.stop();
+        }
+        if (sentinel != null) {
+            sentinel.close();
         }
         try {
             if (redis != null) {
