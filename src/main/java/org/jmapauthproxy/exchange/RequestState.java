@@ -12,9 +12,6 @@ import java.util.function.Supplier;
  */
 public final class RequestState {
 
-    /** Key under which the state is stored in the routing context. */
-    public static final String KEY = "authproxy.state";
-
     private final String requestId;
     private final long startNanos;
     private long lookupNanos = -1;

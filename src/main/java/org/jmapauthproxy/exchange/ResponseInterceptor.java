@@ -3,7 +3,6 @@ package org.jmapauthproxy.exchange;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.ext.web.RoutingContext;
 
 /**
  * One link of the chain every proxied exchange passes through, in the spirit of vertx-http-proxy's
@@ -30,12 +29,12 @@ public interface ResponseInterceptor {
      * that says so gets {@link #takeOver}. The response's status and the headers that may cross are
      * already set when it is asked.
      */
-    default boolean takesOver(RoutingContext ctx, HttpClientResponse originResponse) {
+    default boolean takesOver(Exchange ctx, HttpClientResponse originResponse) {
         return false;
     }
 
     /** Writes the client's response from the origin's, before any of the origin's body has been read. */
-    default void takeOver(RoutingContext ctx, HttpClientResponse originResponse) {
+    default void takeOver(Exchange ctx, HttpClientResponse originResponse) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " takes no response over");
     }
 }

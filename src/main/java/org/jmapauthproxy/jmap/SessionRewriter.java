@@ -9,7 +9,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.exchange.Exchange;
 import org.jmapauthproxy.exchange.BoundedCache;
 import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 import org.jmapauthproxy.exchange.ProxyFailure;
@@ -108,7 +108,7 @@ public final class SessionRewriter implements ResponseInterceptor {
     }
 
     @Override
-    public boolean takesOver(RoutingContext ctx, HttpClientResponse origin) {
+    public boolean takesOver(Exchange ctx, HttpClientResponse origin) {
         if (!isSessionRequest(ctx.request()) || origin.statusCode() != 200) {
             return false;
         }
@@ -118,7 +118,7 @@ public final class SessionRewriter implements ResponseInterceptor {
     }
 
     @Override
-    public void takeOver(RoutingContext ctx, HttpClientResponse origin) {
+    public void takeOver(Exchange ctx, HttpClientResponse origin) {
         String length = origin.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null && parseLength(length) > MAX_SESSION_BYTES) {
             origin.request().reset();
@@ -143,9 +143,9 @@ public final class SessionRewriter implements ResponseInterceptor {
         });
     }
 
-    private void send(RoutingContext ctx, HttpClientResponse origin, Buffer body) throws IOException {
+    private void send(Exchange ctx, HttpClientResponse origin, Buffer body) throws IOException {
         Rewritten rewritten = rewritten(body.getBytes(), encoding(origin), publicBase.of(ctx.request()));
-        RequestState state = ctx.get(RequestState.KEY);
+        RequestState state = ctx.state();
         if (state != null) {
             limits.learn(state.account(), rewritten.limits());
         }

@@ -1,7 +1,7 @@
 package org.jmapauthproxy.ops;
 
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.exchange.Exchange;
 import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 import org.jmapauthproxy.exchange.RequestState;
 
@@ -24,7 +24,7 @@ public final class RequestLog {
     }
 
     /** Logs and counts the finished request; returns its outcome ({@code proxied}, {@code aborted} or a reason). */
-    public String ended(RoutingContext ctx, RequestState state) {
+    public String ended(Exchange ctx, RequestState state) {
         long duration = System.nanoTime() - state.startNanos();
         int status = ctx.response().getStatusCode();
         boolean completed = ctx.response().ended();

@@ -6,9 +6,9 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.http.HttpClosedException;
 import org.jboss.logging.Logger;
+import org.jmapauthproxy.exchange.Exchange;
 import org.jmapauthproxy.exchange.FoldedWarnings;
 import org.jmapauthproxy.exchange.HttpMessages;
 import org.jmapauthproxy.exchange.ProxyFailure;
@@ -23,7 +23,7 @@ import java.time.Duration;
  * RFC 9457 {@code application/problem+json} response. The body holds the status, a title, a short
  * detail, the request id and (when tracing is on) the trace id; never a token, a credential, an exception class or a stack trace.
  */
-public final class ProblemResponse implements Handler<RoutingContext> {
+public final class ProblemResponse implements Handler<Exchange> {
 
     private static final Logger LOG = Logger.getLogger(ProblemResponse.class);
     /** During an outage every request fails alike: one line per cause, then a count per interval. */
@@ -33,19 +33,19 @@ public final class ProblemResponse implements Handler<RoutingContext> {
     static final String INVALID_TOKEN_CHALLENGE = "Bearer realm=\"jmap\", error=\"invalid_token\"";
 
     @Override
-    public void handle(RoutingContext ctx) {
+    public void handle(Exchange ctx) {
         Throwable cause = ctx.failure();
         ProxyFailure failure = cause instanceof ProxyFailure f ? f
                 : new ProxyFailure(Reason.INTERNAL, "unexpected error");
         if (!(cause instanceof ProxyFailure)) {
             if (clientSide(ctx, cause)) {
                 // What a client does (leaving, sending what Vert.x refuses) is never an ERROR line.
-                LOG.debugf("exchange ended by the client side: %s", cause == null ? ctx.statusCode() : cause.toString());
+                LOG.debugf("exchange ended by the client side: %s", cause);
             } else {
                 LOG.error("unexpected failure while proxying", cause);
             }
         }
-        RequestState state = ctx.get(RequestState.KEY);
+        RequestState state = ctx.state();
         if (state != null) {
             state.rejected(failure.reason());
             state.refusedLimit(failure.jmapLimit());
@@ -134,12 +134,9 @@ public final class ProblemResponse implements Handler<RoutingContext> {
 
     /**
      * Failures that come from the client's side of the exchange rather than from a proxy bug: the
-     * connection closed or broke under it, or Vert.x refused the request with a 4xx of its own.
+     * connection closed or broke under it.
      */
-    private static boolean clientSide(RoutingContext ctx, Throwable cause) {
-        if (cause == null) {
-            return ctx.statusCode() < 500;
-        }
+    private static boolean clientSide(Exchange ctx, Throwable cause) {
         return ctx.response().closed() || cause instanceof HttpClosedException || cause instanceof IOException
                 || cause.getCause() instanceof IOException;
     }

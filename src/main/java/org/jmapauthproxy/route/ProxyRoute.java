@@ -4,11 +4,10 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.opentelemetry.api.trace.Span;
 import org.jmapauthproxy.credential.CredentialService;
 import org.jmapauthproxy.exchange.Admission;
+import org.jmapauthproxy.exchange.Exchange;
 import org.jmapauthproxy.exchange.Forwarded;
 import org.jmapauthproxy.exchange.HttpMessages;
 import org.jmapauthproxy.exchange.ProxyFailure;
@@ -27,10 +26,11 @@ import java.util.List;
 /**
  * The catch-all route: every request on the main port goes token → session → origin here.
  *
- * <p>It is installed on the Vert.x {@link Router} of each {@link ProxyServer} listener rather than
- * declared as a Quarkus route, because a declarative route gets a body handler that reads the whole
- * body before the handler runs. Here the request is paused on arrival and stays paused while the
- * token and the session are checked; only then is its body piped to the origin.
+ * <p>It is the request handler of each {@link ProxyServer} listener, with no router in between (a
+ * router would add a routing context per request for one route that matches everything), rather
+ * than a declared Quarkus route, whose body handler reads the whole body before the handler runs.
+ * Here the request is paused on arrival and stays paused while the token and the session are
+ * checked; only then is its body piped to the origin.
  */
 public final class ProxyRoute {
 
@@ -69,29 +69,34 @@ public final class ProxyRoute {
         this.trustForwarded = trustForwarded;
     }
 
-    /** Installs the route and its failure handler. */
-    public void install(Router router) {
-        router.route().handler(this::handle).failureHandler(new ProblemResponse());
-    }
+    private final ProblemResponse problems = new ProblemResponse();
 
-    void handle(RoutingContext ctx) {
-        HttpServerRequest request = ctx.request();
+    /** Serves one request of the proxy port; any failure becomes a {@link ProblemResponse}. */
+    public void handle(HttpServerRequest request) {
         request.pause();
         RequestState state = new RequestState(HttpMessages.requestId(request.getHeader("X-Request-Id")), System.nanoTime());
+        Exchange ctx = new Exchange(request, state, problems);
+        try {
+            handle(ctx, request, state);
+        } catch (RuntimeException unexpected) {
+            ctx.fail(unexpected);
+        }
+    }
+
+    private void handle(Exchange ctx, HttpServerRequest request, RequestState state) {
         state.span(tracing.request(request.headers(), request.method().name(), request.path()));
-        ctx.put(RequestState.KEY, state);
         ctx.response().putHeader("X-Request-Id", state.requestId());
         if (inFlight.draining() && request.version() != HttpVersion.HTTP_2) {
             // Shutting down: this connection's next request should go to another instance. Vert.x
             // keeps the connection for the request's sake; close it once the response is written.
             ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-            ctx.addEndHandler(v -> {
+            ctx.onEnd(() -> {
                 if (!ctx.response().closed()) {
                     ctx.response().close();
                 }
             });
         }
-        ctx.addEndHandler(v -> {
+        ctx.onEnd(() -> {
             leave(state);
             String outcome = log.ended(ctx, state);
             // An origin exchange still open here was cut (client gone, a failure): end it first.
@@ -110,9 +115,14 @@ public final class ProxyRoute {
                 return;
             }
             // Whoever writes the head (the relay, a rewriter, the failure handler), this runs last.
-            ctx.addHeadersEndHandler(v -> cors.actual(origin, ctx.response().headers()));
+            ctx.onHeadersEnd(() -> cors.actual(origin, ctx.response().headers()));
         }
         try {
+            String path = request.path();
+            if (path == null || !path.startsWith("/")) {
+                // The front door already brings every target to origin form; this is the route's own guard.
+                throw new ProxyFailure(Reason.BAD_REQUEST, "the request target must be a path");
+            }
             if (request.method() == HttpMethod.CONNECT || request.method() == HttpMethod.TRACE) {
                 // HTTP/1.x heads are refused by the FrontDoor already; this covers HTTP/2.
                 throw new ProxyFailure(Reason.METHOD_NOT_ALLOWED, request.method().name() + " is not served");
@@ -123,7 +133,7 @@ public final class ProxyRoute {
             String account = session.subject() != null ? "sub:" + session.subject() : "sid:" + session.sessionId();
             state.account(account);
             Runnable release = admission.admit(request, account, state);
-            ctx.addEndHandler(v -> release.run());
+            ctx.onEnd(release);
             tracing.user(state.span(), session.subject());
             long lookupStart = System.nanoTime();
             Span lookup = tracing.step(state.span(), Tracing.LOOKUP);
@@ -154,7 +164,7 @@ public final class ProxyRoute {
     }
 
     /** A preflight from an allowed origin: answered here, no token asked, nothing sent to the origin. */
-    private void answerPreflight(RoutingContext ctx, String origin, RequestState state) {
+    private void answerPreflight(Exchange ctx, String origin, RequestState state) {
         state.answeredPreflight();
         HttpServerRequest request = ctx.request();
         cors.preflight(request, origin, ctx.response().headers());

@@ -6,7 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.Router;
 import org.jboss.logging.Logger;
 
 import java.util.List;
@@ -16,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The proxy port, served by Vert.x directly: one HTTP server per event loop (sharing the port, the
- * way Vert.x spreads connections over its loops), each with a router that holds only the
+ * way Vert.x spreads connections over its loops), each handing every request to the
  * {@link ProxyRoute}. Quarkus's own listener wraps every request and response and runs its security
  * and context machinery, none of which the catch-all route uses; serving the port here spares that
  * work on every request. Health and metrics stay on Quarkus's management port.
@@ -120,9 +119,7 @@ public final class ProxyServer {
 
         @Override
         public void start(Promise<Void> started) {
-            Router router = Router.router(vertx);
-            route.install(router);
-            vertx.createHttpServer(options).connectionHandler(frontDoor::install).requestHandler(router).listen()
+            vertx.createHttpServer(options).connectionHandler(frontDoor::install).requestHandler(route::handle).listen()
                     .onSuccess(server -> {
                         bound.set(server.actualPort());
                         started.complete();

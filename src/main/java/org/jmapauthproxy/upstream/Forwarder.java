@@ -13,8 +13,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.ext.web.RoutingContext;
 import org.jmapauthproxy.credential.OriginCredential;
+import org.jmapauthproxy.exchange.Exchange;
 import org.jmapauthproxy.exchange.HttpMessages;
 import org.jmapauthproxy.exchange.LongLivedStreams;
 import org.jmapauthproxy.exchange.OpenChannels;
@@ -77,11 +77,11 @@ public final class Forwarder {
      * Forwards the (paused) client request. Failures before the response starts go to
      * {@code ctx.fail(ProxyFailure)}; failures after it close the client connection.
      */
-    public void forward(RoutingContext ctx, OriginCredential credential, RequestState state) {
+    public void forward(Exchange ctx, OriginCredential credential, RequestState state) {
         boolean eventStream = HttpMessages.isEventStream(ctx.request());
         AtomicInteger inFlight = eventStream ? streamsInFlight : requestsInFlight;
         inFlight.incrementAndGet();
-        ctx.addEndHandler(v -> inFlight.decrementAndGet());
+        ctx.onEnd(inFlight::decrementAndGet);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(firstByteTimeoutMillis);
         // One span for the exchange, retries on a closed pooled connection included.
         state.originSpan(tracing.origin(state.span(), ctx.request().method().name(), ctx.request().path(),
@@ -97,7 +97,7 @@ public final class Forwarder {
      *                 for a pooled connection counts against it, so a saturated pool cannot hold a
      *                 request longer than the origin timeout
      */
-    private void dispatch(RoutingContext ctx, OriginCredential credential, RequestState state, boolean eventStream,
+    private void dispatch(Exchange ctx, OriginCredential credential, RequestState state, boolean eventStream,
                           int attempt, long deadline) {
         HttpServerRequest request = ctx.request();
         HttpClient client = eventStream ? origin.streams() : origin.requests();
@@ -152,7 +152,7 @@ public final class Forwarder {
                 && !HttpMessages.hasBody(request);
     }
 
-    private void send(RoutingContext ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream,
+    private void send(Exchange ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream,
                       BooleanSupplier retryOnClosedConnection, long deadline) {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
@@ -165,7 +165,7 @@ public final class Forwarder {
         // The exchange's failures are handled where its response and body are consumed; without a
         // handler Vert.x would also log each reset (client gone, upload cut) as an unhandled error.
         originRequest.exceptionHandler(e -> { });
-        response.closeHandler(v -> {
+        ctx.onClose(() -> {
             if (!response.ended() && !originDone.get()) {
                 originRequest.reset();
             }
@@ -239,7 +239,7 @@ public final class Forwarder {
         }
     }
 
-    private void relay(RoutingContext ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state,
+    private void relay(Exchange ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state,
                        AtomicBoolean originDone) {
         HttpServerResponse response = ctx.response();
         // Failures of the origin body are handled where it is consumed (pipe, rewriter); this keeps
@@ -261,7 +261,7 @@ public final class Forwarder {
         if (!interceptors.isEmpty()) {
             // Whoever writes the head (the relay below or a link that takes over), this runs just before.
             HttpServerRequest request = ctx.request();
-            ctx.addHeadersEndHandler(v -> {
+            ctx.onHeadersEnd(() -> {
                 for (ResponseInterceptor interceptor : interceptors) {
                     interceptor.incoming(request, response.headers());
                 }
@@ -298,7 +298,7 @@ public final class Forwarder {
         if (eventStream && !finished[0]) {
             state.streamOpened();
             openStreams.incrementAndGet();
-            ctx.addEndHandler(v -> openStreams.decrementAndGet());
+            ctx.onEnd(openStreams::decrementAndGet);
             // At shutdown the stream is ended, not cut: the client's EventSource then reconnects.
             // Registered once the pipe is in place, and run on this exchange's event loop, so that
             // ending it never races with the pipe being set up (the shutdown calls from its own thread).

@@ -9,7 +9,7 @@ import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.ext.web.RoutingContext;
+import org.jmapauthproxy.exchange.Exchange;
 import org.jmapauthproxy.credential.OriginCredential;
 import org.jmapauthproxy.exchange.LongLivedStreams;
 import org.jmapauthproxy.exchange.OpenChannels;
@@ -54,7 +54,7 @@ public final class WebSocketRelay {
     }
 
     /** Upgrades the client's (paused) request and splices it to a WebSocket to the origin. */
-    public void relay(RoutingContext ctx, OriginCredential credential, RequestState state) {
+    public void relay(Exchange ctx, OriginCredential credential, RequestState state) {
         HttpServerRequest request = ctx.request();
         WebSocketConnectOptions options = new WebSocketConnectOptions()
                 .setHost(origin.host())

@@ -1,0 +1,112 @@
+package org.jmapauthproxy.exchange;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One client exchange on the proxy port: the request, its response, its {@link RequestState}, and
+ * what runs when the response head is written, when the client's connection closes, when the
+ * exchange ends, or when it fails.
+ *
+ * <p>This is all the proxy used of Vert.x Web's routing context, which it had around a single
+ * catch-all route: a router per request meant a context, a request wrapper, a body holder, a data
+ * map and handler lists on every request, and a route iteration, for nothing the proxy needed.
+ *
+ * <p>Handlers run on the exchange's event loop. As with the routing context, the head and end
+ * handlers run in the reverse order of their registration, so the first one registered runs last.
+ */
+public final class Exchange {
+
+    private final HttpServerRequest request;
+    private final HttpServerResponse response;
+    private final RequestState state;
+    private final Handler<Exchange> failureHandler;
+    private List<Runnable> headHandlers;
+    private List<Runnable> closeHandlers;
+    private List<Runnable> endHandlers;
+    private boolean ended;
+    private Throwable failure;
+
+    /**
+     * Takes the response's head, end, exception and close handlers for itself: other code registers
+     * with {@link #onHeadersEnd}, {@link #onClose} and {@link #onEnd} instead.
+     *
+     * @param failureHandler answers a failed exchange (see {@link #fail}); it may be called more than once
+     */
+    public Exchange(HttpServerRequest request, RequestState state, Handler<Exchange> failureHandler) {
+        this.request = request;
+        this.response = request.response();
+        this.state = state;
+        this.failureHandler = failureHandler;
+        response.headersEndHandler(v -> runReversed(headHandlers));
+        response.endHandler(v -> end());
+        response.exceptionHandler(e -> end());
+        response.closeHandler(v -> {
+            runReversed(closeHandlers);
+            end();
+        });
+    }
+
+    public HttpServerRequest request() {
+        return request;
+    }
+
+    public HttpServerResponse response() {
+        return response;
+    }
+
+    public RequestState state() {
+        return state;
+    }
+
+    /** Runs just before the response head is written, whoever writes it. */
+    public void onHeadersEnd(Runnable handler) {
+        headHandlers = add(headHandlers, handler);
+    }
+
+    /** Runs when the client's connection closes while the exchange is still open. */
+    public void onClose(Runnable handler) {
+        closeHandlers = add(closeHandlers, handler);
+    }
+
+    /** Runs once, when the response has ended or the exchange was cut before that. */
+    public void onEnd(Runnable handler) {
+        endHandlers = add(endHandlers, handler);
+    }
+
+    /** Hands the exchange to the failure handler, which answers with a problem document when it still can. */
+    public void fail(Throwable cause) {
+        failure = cause;
+        failureHandler.handle(this);
+    }
+
+    /** What the exchange last failed with; {@code null} while it has not. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    private void end() {
+        if (!ended) {
+            ended = true;
+            runReversed(endHandlers);
+        }
+    }
+
+    private static List<Runnable> add(List<Runnable> handlers, Runnable handler) {
+        List<Runnable> list = handlers == null ? new ArrayList<>(4) : handlers;
+        list.add(handler);
+        return list;
+    }
+
+    private static void runReversed(List<Runnable> handlers) {
+        if (handlers != null) {
+            for (int i = handlers.size() - 1; i >= 0; i--) {
+                handlers.get(i).run();
+            }
+        }
+    }
+}
