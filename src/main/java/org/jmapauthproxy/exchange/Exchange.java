@@ -3,6 +3,7 @@ package org.jmapauthproxy.exchange;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,8 @@ import java.util.List;
  */
 public final class Exchange {
 
+    private static final Logger LOG = Logger.getLogger(Exchange.class);
+
     private final HttpServerRequest request;
     private final HttpServerResponse response;
     private final RequestState state;
@@ -29,6 +32,7 @@ public final class Exchange {
     private List<Runnable> closeHandlers;
     private List<Runnable> endHandlers;
     private boolean ended;
+    private boolean closed;
     private Throwable failure;
 
     /**
@@ -45,10 +49,7 @@ public final class Exchange {
         response.headersEndHandler(v -> runReversed(headHandlers));
         response.endHandler(v -> end());
         response.exceptionHandler(e -> end());
-        response.closeHandler(v -> {
-            runReversed(closeHandlers);
-            end();
-        });
+        response.closeHandler(v -> closed());
     }
 
     public HttpServerRequest request() {
@@ -68,25 +69,61 @@ public final class Exchange {
         headHandlers = add(headHandlers, handler);
     }
 
-    /** Runs when the client's connection closes while the exchange is still open. */
+    /**
+     * Runs once, when the client's connection closes while Vert.x still tracks the exchange (the
+     * response, or the request's body, unfinished), or when the exchange is {@link #cut}.
+     */
     public void onClose(Runnable handler) {
         closeHandlers = add(closeHandlers, handler);
     }
 
-    /** Runs once, when the response has ended or the exchange was cut before that. */
+    /**
+     * Runs once, when the response has ended or the exchange was cut before that; at once when that
+     * has happened already.
+     */
     public void onEnd(Runnable handler) {
-        endHandlers = add(endHandlers, handler);
+        if (ended) {
+            handler.run();
+        } else {
+            endHandlers = add(endHandlers, handler);
+        }
     }
 
-    /** Hands the exchange to the failure handler, which answers with a problem document when it still can. */
+    /**
+     * Resets the response, which closes the client's connection: the only honest end of a response
+     * whose head is out but whose body cannot be completed. Vert.x reports nothing for a response it
+     * was told to reset, so the close and end handlers run here.
+     */
+    public void cut() {
+        response.reset();
+        closed();
+    }
+
+    /**
+     * Hands the exchange to the failure handler, which answers with a problem document when it still
+     * can. Should the failure handler itself fail, the exchange is cut.
+     */
     public void fail(Throwable cause) {
-        failure = cause;
-        failureHandler.handle(this);
+        failure = cause != null ? cause : new IllegalStateException("failed without a cause");
+        try {
+            failureHandler.handle(this);
+        } catch (RuntimeException unexpected) {
+            LOG.error("answering a failed exchange failed; closing its connection", unexpected);
+            cut();
+        }
     }
 
     /** What the exchange last failed with; {@code null} while it has not. */
     public Throwable failure() {
         return failure;
+    }
+
+    private void closed() {
+        if (!closed) {
+            closed = true;
+            runReversed(closeHandlers);
+        }
+        end();
     }
 
     private void end() {

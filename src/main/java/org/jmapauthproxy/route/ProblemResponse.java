@@ -63,7 +63,7 @@ public final class ProblemResponse implements Handler<Exchange> {
         }
         if (response.headWritten()) {
             // Too late for a status: the only honest signal left is an aborted connection.
-            response.reset();
+            ctx.cut();
             return;
         }
         Reason reason = failure.reason();

@@ -78,7 +78,8 @@ public final class ProxyRoute {
         Exchange ctx = new Exchange(request, state, problems);
         try {
             handle(ctx, request, state);
-        } catch (RuntimeException unexpected) {
+        } catch (Throwable unexpected) {
+            // As a router would: whatever the route throws is answered, not left to hang.
             ctx.fail(unexpected);
         }
     }

@@ -218,7 +218,7 @@ public final class Forwarder {
                                 ? ProxyFailure.jmapLimit(state.bodyLimitName(), "body exceeds " + limit + " bytes")
                                 : new ProxyFailure(Reason.UPLOAD_TOO_LARGE, "body exceeds " + limit + " bytes"));
                     } else {
-                        response.reset();
+                        ctx.cut();
                     }
                     originRequest.reset();
                 });
@@ -293,7 +293,7 @@ public final class Forwarder {
             }
             // Either side broke mid-body. A truncated body must not look complete: reset both hops.
             abandon(originResponse, originDone);
-            response.reset();
+            ctx.cut();
         });
         if (eventStream && !finished[0]) {
             state.streamOpened();

@@ -32,6 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExchangeTest {
 
     private static Vertx vertx;
+    /** What the failure handler does after recording the failure (set by a test; answers 502 when null). */
+    private static volatile Consumer<Exchange> onFailure;
     private static HttpServer server;
     /** What the next request does with its exchange (set by each test before it connects). */
     private static volatile Consumer<Exchange> behaviour;
@@ -54,6 +56,10 @@ class ExchangeTest {
         Exchange exchange = new Exchange(request, new RequestState("test", System.nanoTime()), ex -> {
             events.add("failed");
             failed.add(ex);
+            if (onFailure != null) {
+                onFailure.accept(ex);
+                return;
+            }
             ex.response().setStatusCode(502).end();
         });
         behaviour.accept(exchange);
@@ -116,7 +122,7 @@ class ExchangeTest {
     }
 
     @Test
-    void aClientLeavingBeforeTheResponseRunsTheCloseThenTheEndHandlersOnce() throws Exception {
+    void aClientLeavingBeforeTheResponseRunsTheEndHandlersOnceThenTheCloseHandlers() throws Exception {
         events.clear();
         CompletableFuture<Void> arrived = new CompletableFuture<>();
         behaviour = exchange -> {
@@ -139,6 +145,7 @@ class ExchangeTest {
     void aFailureReachesTheFailureHandlerWithItsCause() throws Exception {
         events.clear();
         failed.clear();
+        onFailure = null;
         IllegalStateException cause = new IllegalStateException("broken");
         behaviour = exchange -> {
             record(exchange);
@@ -152,5 +159,75 @@ class ExchangeTest {
         assertSame(cause, exchange.failure());
         awaitEvents(5);
         assertEquals(List.of("failed", "head 2", "head 1", "end 2", "end 1"), events);
+    }
+
+    /** Reads everything until the server closes the connection. */
+    private static String untilClosed(Socket socket) throws Exception {
+        socket.setSoTimeout(20_000);
+        return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void cuttingAnExchangeWhoseHeadIsOutClosesTheConnectionAndRunsCloseAndEndHandlersOnce() throws Exception {
+        events.clear();
+        behaviour = exchange -> {
+            record(exchange);
+            exchange.response().setChunked(true).write("part");
+            // Vert.x reports nothing for a response it is told to reset; the exchange must.
+            vertx.setTimer(1, id -> exchange.cut());
+        };
+        String answer;
+        try (Socket socket = new Socket("127.0.0.1", server.actualPort())) {
+            socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            answer = untilClosed(socket);
+        }
+        assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+        assertTrue(answer.contains("part"), answer);
+        assertTrue(!answer.endsWith("0\r\n\r\n"), "a cut body must not end like a whole one: " + answer);
+        awaitEvents(5);
+        Thread.sleep(100); // room for a second run, were there one
+        assertEquals(List.of("head 2", "head 1", "close", "end 2", "end 1"), events);
+    }
+
+    @Test
+    void anEndHandlerAddedAfterTheEndRunsAtOnce() throws Exception {
+        events.clear();
+        CompletableFuture<Exchange> done = new CompletableFuture<>();
+        behaviour = exchange -> {
+            exchange.onEnd(() -> events.add("end"));
+            exchange.response().end("done").onComplete(v -> done.complete(exchange));
+        };
+        exchange("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        Exchange ended = done.get(10, TimeUnit.SECONDS);
+        awaitEvents(1);
+        vertx.runOnContext(v -> ended.onEnd(() -> events.add("late")));
+        awaitEvents(2);
+        assertEquals(List.of("end", "late"), events);
+    }
+
+    @Test
+    void aFailureHandlerThatThrowsCutsTheExchange() throws Exception {
+        events.clear();
+        failed.clear();
+        onFailure = exchange -> {
+            exchange.response().setChunked(true).write("half");
+            throw new IllegalStateException("the failure handler broke");
+        };
+        try {
+            behaviour = exchange -> {
+                record(exchange);
+                exchange.fail(new IllegalArgumentException("first"));
+            };
+            String answer;
+            try (Socket socket = new Socket("127.0.0.1", server.actualPort())) {
+                socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                answer = untilClosed(socket);
+            }
+            assertTrue(answer.contains("half") && !answer.endsWith("0\r\n\r\n"), answer);
+            awaitEvents(6);
+            assertEquals(List.of("failed", "head 2", "head 1", "close", "end 2", "end 1"), events);
+        } finally {
+            onFailure = null;
+        }
     }
 }

@@ -74,6 +74,7 @@ public final class TestOrigin {
             hold(request, entry);
         } else if (path.startsWith("/bytes/")) {
             bytes(request, Long.parseLong(path.substring("/bytes/".length())));
+
         } else if (path.equals("/set-cookies")) {
             request.response()
                     .putHeader("Set-Cookie", (Iterable<String>) java.util.List.of("a=1; Path=/", "b=2; Path=/", "c=3; HttpOnly"))
@@ -199,8 +200,14 @@ public final class TestOrigin {
             released = new java.util.ArrayList<>(held);
             held.clear();
         }
+        // With ?cut the origin breaks the held bodies off instead: it drops their connections.
+        boolean cut = request.params().contains("cut");
         for (HttpServerRequest r : released) {
-            r.response().end("\"released\":true}");
+            if (cut) {
+                r.connection().close();
+            } else {
+                r.response().end("\"released\":true}");
+            }
         }
         request.response().end(Integer.toString(released.size()));
     }
