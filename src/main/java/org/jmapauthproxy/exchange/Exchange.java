@@ -7,6 +7,7 @@ import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One client exchange on the proxy port: the request, its response, its {@link RequestState}, and
@@ -44,7 +45,7 @@ public final class Exchange {
     public Exchange(HttpServerRequest request, RequestState state, Handler<Exchange> failureHandler) {
         this.request = request;
         this.response = request.response();
-        this.state = state;
+        this.state = Objects.requireNonNull(state);
         this.failureHandler = failureHandler;
         response.headersEndHandler(v -> runReversed(headHandlers));
         response.endHandler(v -> end());

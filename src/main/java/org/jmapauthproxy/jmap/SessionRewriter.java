@@ -13,7 +13,6 @@ import org.jmapauthproxy.exchange.Exchange;
 import org.jmapauthproxy.exchange.BoundedCache;
 import org.jmapauthproxy.exchange.ProxyFailure.Reason;
 import org.jmapauthproxy.exchange.ProxyFailure;
-import org.jmapauthproxy.exchange.RequestState;
 import org.jmapauthproxy.exchange.ResponseInterceptor;
 
 import java.io.ByteArrayInputStream;
@@ -145,10 +144,7 @@ public final class SessionRewriter implements ResponseInterceptor {
 
     private void send(Exchange ctx, HttpClientResponse origin, Buffer body) throws IOException {
         Rewritten rewritten = rewritten(body.getBytes(), encoding(origin), publicBase.of(ctx.request()));
-        RequestState state = ctx.state();
-        if (state != null) {
-            limits.learn(state.account(), rewritten.limits());
-        }
+        limits.learn(ctx.state().account(), rewritten.limits());
         byte[] out = rewritten.body();
         HttpServerResponse response = ctx.response();
         response.headers().remove(HttpHeaders.ETAG).remove(HttpHeaders.CONTENT_LENGTH);

@@ -46,10 +46,8 @@ public final class ProblemResponse implements Handler<Exchange> {
             }
         }
         RequestState state = ctx.state();
-        if (state != null) {
-            state.rejected(failure.reason());
-            state.refusedLimit(failure.jmapLimit());
-        }
+        state.rejected(failure.reason());
+        state.refusedLimit(failure.jmapLimit());
         HttpServerResponse response = ctx.response();
         if (response.closed() || response.ended()) {
             // The client is gone (its leaving is usually what failed the exchange): nothing to answer.
@@ -58,7 +56,7 @@ public final class ProblemResponse implements Handler<Exchange> {
         if (failure.status() >= 500 && cause instanceof ProxyFailure && failure.reason() != Reason.SHUTTING_DOWN) {
             // Operators need the cause of a 5xx; it comes from Netty or Redis and names hosts and
             // ports, never a token or a credential.
-            WARNINGS.warn("request " + (state == null ? "-" : state.requestId()) + ": ", failure.reason().label()
+            WARNINGS.warn("request " + state.requestId() + ": ", failure.reason().label()
                     + " (" + (failure.getCause() == null ? failure.getMessage() : failure.getCause().toString()) + ")");
         }
         if (response.headWritten()) {
@@ -71,9 +69,7 @@ public final class ProblemResponse implements Handler<Exchange> {
         response.setStatusCode(reason.status())
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
                 .putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
-        if (state != null) {
-            response.putHeader("X-Request-Id", state.requestId());
-        }
+        response.putHeader("X-Request-Id", state.requestId());
         if (reason.status() == 401) {
             response.putHeader("WWW-Authenticate",
                     reason == Reason.NO_TOKEN ? CHALLENGE : INVALID_TOKEN_CHALLENGE);
@@ -96,8 +92,7 @@ public final class ProblemResponse implements Handler<Exchange> {
         if (reason == Reason.METHOD_NOT_ALLOWED) {
             response.putHeader(HttpHeaders.ALLOW, HeadCheck.ALLOWED_METHODS);
         }
-        response.end(document(reason, failure.getMessage(), state == null ? null : state.requestId(),
-                state == null ? null : state.traceId(), failure.jmapLimit())).onComplete(v -> {
+        response.end(document(reason, failure.getMessage(), state.requestId(), state.traceId(), failure.jmapLimit())).onComplete(v -> {
             if (unreadBody) {
                 ctx.request().connection().close();
             }

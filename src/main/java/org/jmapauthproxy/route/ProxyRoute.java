@@ -46,6 +46,7 @@ public final class ProxyRoute {
     private final Cors cors;
     private final Admission admission;
     private final Tracing tracing;
+    private final ProblemResponse problems = new ProblemResponse();
 
     /**
      * @param cors      the CORS policy; one without allowed origins changes nothing
@@ -68,8 +69,6 @@ public final class ProxyRoute {
         this.maxUploadSize = maxUploadSize;
         this.trustForwarded = trustForwarded;
     }
-
-    private final ProblemResponse problems = new ProblemResponse();
 
     /** Serves one request of the proxy port; any failure becomes a {@link ProblemResponse}. */
     public void handle(HttpServerRequest request) {
