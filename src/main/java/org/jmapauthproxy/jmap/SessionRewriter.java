@@ -22,6 +22,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.zip.CRC32C;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -196,7 +197,11 @@ public final class SessionRewriter implements ResponseInterceptor {
             this.base = base;
             this.encoding = encoding;
             this.body = body;
-            this.hash = (base.hashCode() * 31 + encoding.hashCode()) * 31 + Arrays.hashCode(body);
+            // CRC32C runs on the processor's CRC instruction; Arrays.hashCode is a multiply per
+            // byte in a chain, which on JDK 17 was about 5 % of a GET /jmap/'s CPU (JFR).
+            CRC32C crc = new CRC32C();
+            crc.update(body);
+            this.hash = (base.hashCode() * 31 + encoding.hashCode()) * 31 + (int) crc.getValue();
         }
 
         @Override
