@@ -153,11 +153,7 @@ class JmapLimitsTest {
         learn("maxConcurrentRequests=1");
         double before = refusals("maxConcurrentRequests");
         try (RawHttp held = new RawHttp(base.getPort())) {
-            byte[] body = mailboxGet(10);
-            held.send("POST /jmap/?hold HTTP/1.1\r\nHost: 127.0.0.1:" + base.getPort() + "\r\nAuthorization: Bearer " + token
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n");
-            held.send(body);
-            assertEquals("1", request("GET", "/origin-await-held?count=1", "", null).text());
+            holdApiRequest(held);
             assertLimit(post("/jmap/", mailboxGet(10)), "maxConcurrentRequests");
             assertEquals(200, post("/jmap/upload/alice/", new byte[10]).status(), "uploads are counted apart");
             assertEquals("1", request("GET", "/origin-release", "", null).text());
@@ -167,15 +163,20 @@ class JmapLimitsTest {
         assertEquals(before + 1, refusals("maxConcurrentRequests"));
     }
 
+    /** Sends an API request on {@code held} that the origin holds, and waits until the origin has it. */
+    private void holdApiRequest(RawHttp held) throws Exception {
+        byte[] body = mailboxGet(10);
+        held.send("POST /jmap/?hold HTTP/1.1\r\nHost: 127.0.0.1:" + base.getPort() + "\r\nAuthorization: Bearer " + token
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n");
+        held.send(body);
+        assertEquals("1", request("GET", "/origin-await-held?count=1", "", null).text());
+    }
+
     @Test
     void aBodyTheOriginBreaksOffFreesTheSlot() throws Exception {
         learn("maxConcurrentRequests=1");
         try (RawHttp held = new RawHttp(base.getPort())) {
-            byte[] body = mailboxGet(10);
-            held.send("POST /jmap/?hold HTTP/1.1\r\nHost: 127.0.0.1:" + base.getPort() + "\r\nAuthorization: Bearer " + token
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n");
-            held.send(body);
-            assertEquals("1", request("GET", "/origin-await-held?count=1", "", null).text());
+            holdApiRequest(held);
             assertEquals(200, held.readHead().status(), "the head is out before the origin breaks off");
             assertEquals("1", request("GET", "/origin-release?cut", "", null).text());
             RawHttp.Stream rest = held.readStreamUntilEnd(20_000);
