@@ -1,0 +1,72 @@
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordingFile;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads the JFR execution samples that bench/profile/run recorded and counts them per 1,000
+ * requests over the measured load: all samples, the top frames (where the CPU was), and the frame
+ * of the proxy's own code nearest to the top (which of its methods led there). Not part of the
+ * product.
+ *
+ * usage: java Samples.java RECORDING.jfr FROM_EPOCH_MS TO_EPOCH_MS REQUESTS [TOP]
+ */
+public class Samples {
+
+    private static final String OWN = "org.jmapauthproxy.";
+
+    public static void main(String[] args) throws Exception {
+        Instant from = Instant.ofEpochMilli(Long.parseLong(args[1]));
+        Instant to = Instant.ofEpochMilli(Long.parseLong(args[2]));
+        double perThousand = 1000.0 / Long.parseLong(args[3]);
+        int top = args.length > 4 ? Integer.parseInt(args[4]) : 25;
+        Map<String, Integer> topFrames = new HashMap<>();
+        Map<String, Integer> ownFrames = new HashMap<>();
+        int samples = 0;
+        try (RecordingFile recording = new RecordingFile(Path.of(args[0]))) {
+            while (recording.hasMoreEvents()) {
+                RecordedEvent event = recording.readEvent();
+                if (!event.getEventType().getName().equals("jdk.ExecutionSample")
+                        || event.getStartTime().isBefore(from) || event.getStartTime().isAfter(to)
+                        || event.getStackTrace() == null || event.getStackTrace().getFrames().isEmpty()) {
+                    continue;
+                }
+                List<RecordedFrame> frames = event.getStackTrace().getFrames();
+                samples++;
+                topFrames.merge(name(frames.get(0)), 1, Integer::sum);
+                String own = "(no frame of the proxy's code)";
+                for (RecordedFrame frame : frames) {
+                    if (name(frame).startsWith(OWN)) {
+                        own = name(frame);
+                        break;
+                    }
+                }
+                ownFrames.merge(own, 1, Integer::sum);
+            }
+        }
+        System.out.printf("JFR execution samples: %d in the load, %.2f per 1,000 requests%n", samples, samples * perThousand);
+        System.out.printf("top frames (samples per 1,000 requests, share):%n");
+        print(topFrames, top, perThousand, samples);
+        System.out.printf("nearest frame of the proxy's own code (samples per 1,000 requests, share):%n");
+        print(ownFrames, top, perThousand, samples);
+    }
+
+    private static String name(RecordedFrame frame) {
+        return frame.getMethod().getType().getName() + "." + frame.getMethod().getName();
+    }
+
+    private static void print(Map<String, Integer> counts, int top, double perThousand, int samples) {
+        List<Map.Entry<String, Integer>> entries = new ArrayList<>(counts.entrySet());
+        entries.sort(Map.Entry.<String, Integer>comparingByValue().reversed());
+        for (Map.Entry<String, Integer> entry : entries.subList(0, Math.min(top, entries.size()))) {
+            System.out.printf("  %6.2f %5.1f %%  %s%n", entry.getValue() * perThousand,
+                    100.0 * entry.getValue() / samples, entry.getKey());
+        }
+    }
+}
