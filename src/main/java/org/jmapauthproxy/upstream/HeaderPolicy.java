@@ -3,8 +3,6 @@ package org.jmapauthproxy.upstream;
 import io.vertx.core.MultiMap;
 import org.jmapauthproxy.exchange.Forwarded;
 
-import java.util.Collections;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -40,23 +38,18 @@ public final class HeaderPolicy {
     /** Response headers that describe the origin's own hop and would mislead the client. */
     static final Set<String> ORIGIN_ONLY_ON_RESPONSE = Set.of("alt-svc");
 
-    /** The three sets above, compared ignoring case: no lower-cased copy of every header name. */
-    private static final Set<String> HOP_BY_HOP_ANY_CASE = anyCase(HOP_BY_HOP);
-    private static final Set<String> NOT_COPIED_TO_ORIGIN = anyCase(HOP_BY_HOP, REPLACED_ON_REQUEST);
-    private static final Set<String> NOT_COPIED_FROM_UNTRUSTED = anyCase(HOP_BY_HOP, REPLACED_ON_REQUEST,
+    private static final String CONNECTION = "Connection";
+
+    /** {@code Connection} tokens that name no header beyond those dropped anyway: the hop-by-hop ones and {@code close}. */
+    private static final HeaderNames NAMING_NOTHING_MORE = HeaderNames.of(HOP_BY_HOP, Set.of("close"));
+
+    /** The sets above, compared ignoring case: no lower-cased copy of every header name. */
+    private static final HeaderNames NOT_COPIED_TO_ORIGIN = HeaderNames.of(HOP_BY_HOP, REPLACED_ON_REQUEST);
+    private static final HeaderNames NOT_COPIED_FROM_UNTRUSTED = HeaderNames.of(HOP_BY_HOP, REPLACED_ON_REQUEST,
             CLIENT_FORWARDING);
-    private static final Set<String> NOT_COPIED_TO_CLIENT = anyCase(HOP_BY_HOP, ORIGIN_ONLY_ON_RESPONSE);
+    private static final HeaderNames NOT_COPIED_TO_CLIENT = HeaderNames.of(HOP_BY_HOP, ORIGIN_ONLY_ON_RESPONSE);
 
     private HeaderPolicy() {
-    }
-
-    @SafeVarargs
-    private static Set<String> anyCase(Set<String>... sets) {
-        TreeSet<String> all = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        for (Set<String> set : sets) {
-            all.addAll(set);
-        }
-        return Collections.unmodifiableSet(all);
     }
 
     /**
@@ -68,7 +61,7 @@ public final class HeaderPolicy {
     public static void toOrigin(MultiMap in, MultiMap out, String authorization, String cookie,
                                 Forwarded forwarded, String requestId) {
         Set<String> named = connectionTokens(in);
-        Set<String> notCopied = forwarded.trusted() ? NOT_COPIED_TO_ORIGIN : NOT_COPIED_FROM_UNTRUSTED;
+        HeaderNames notCopied = forwarded.trusted() ? NOT_COPIED_TO_ORIGIN : NOT_COPIED_FROM_UNTRUSTED;
         for (Map.Entry<String, String> header : in) {
             String name = header.getKey();
             if (!notCopied.contains(name) && !named.contains(name)) {
@@ -105,20 +98,31 @@ public final class HeaderPolicy {
      * {@code keep-alive} and {@code close} name nothing that is not dropped anyway.
      */
     static Set<String> connectionTokens(MultiMap headers) {
-        List<String> values = headers.getAll("Connection");
-        if (values.isEmpty()) {
+        if (!headers.contains(CONNECTION)) {
             return Set.of();
         }
         Set<String> names = null;
-        for (String value : values) {
-            for (String token : value.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty() && !HOP_BY_HOP_ANY_CASE.contains(name) && !"close".equalsIgnoreCase(name)) {
+        for (String value : headers.getAll(CONNECTION)) {
+            int n = value.length();
+            for (int from = 0; from <= n; ) {
+                int comma = value.indexOf(',', from);
+                int to = comma < 0 ? n : comma;
+                // As String.trim: what is left of a list member once spaces and controls are cut off.
+                int start = from;
+                int end = to;
+                while (start < end && value.charAt(start) <= ' ') {
+                    start++;
+                }
+                while (end > start && value.charAt(end - 1) <= ' ') {
+                    end--;
+                }
+                if (start < end && !NAMING_NOTHING_MORE.contains(value, start, end)) {
                     if (names == null) {
                         names = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
                     }
-                    names.add(name);
+                    names.add(value.substring(start, end));
                 }
+                from = to + 1;
             }
         }
         return names == null ? Set.of() : names;

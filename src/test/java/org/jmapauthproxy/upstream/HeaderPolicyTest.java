@@ -84,4 +84,23 @@ class HeaderPolicyTest {
             assertEquals(value, out.get(name), name + " from a trusted hop");
         }
     }
+
+    @Test
+    void everyHeaderNamedInConnectionListsStaysOnItsHop() {
+        MultiMap in = MultiMap.caseInsensitiveMultiMap()
+                .add("Connection", " keep-alive ,X-One,, close,\tx-two\t")
+                .add("Connection", "X-Three")
+                .add("X-One", "1").add("x-TWO", "2").add("X-Three", "3").add("X-Kept", "4").add("Close", "5");
+        assertEquals(java.util.Set.of("X-One", "x-two", "X-Three"), HeaderPolicy.connectionTokens(in));
+        MultiMap out = MultiMap.caseInsensitiveMultiMap();
+        HeaderPolicy.toClient(in, out);
+        assertEquals(java.util.Set.of("X-Kept", "Close"), java.util.Set.copyOf(out.names()));
+    }
+
+    @Test
+    void aConnectionHeaderOfHopByHopTokensOnlyNamesNothing() {
+        assertEquals(java.util.Set.of(), HeaderPolicy.connectionTokens(
+                MultiMap.caseInsensitiveMultiMap().add("Connection", "Keep-Alive").add("Connection", "close, Upgrade")));
+        assertEquals(java.util.Set.of(), HeaderPolicy.connectionTokens(MultiMap.caseInsensitiveMultiMap()));
+    }
 }

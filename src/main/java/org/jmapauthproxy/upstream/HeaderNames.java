@@ -1,0 +1,97 @@
+package org.jmapauthproxy.upstream;
+
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A fixed set of header names, looked up ignoring ASCII case (header names are case-insensitive,
+ * RFC 9110 §5.1) without lower-casing the name looked up.
+ *
+ * <p>The header policy asks it once per header, both ways, on every request. A {@code TreeSet} with
+ * {@code String.CASE_INSENSITIVE_ORDER} did the same with four or five case-folding comparisons per
+ * lookup (a few per cent of a request's CPU in the profiles of bench/NOTES.md); this is an
+ * open-addressing table, so a lookup hashes the name once, folding case as it goes, and compares
+ * with at most the names that share its slot run.
+ */
+final class HeaderNames {
+
+    /** Members in lower case, at the slot their hash chooses (or the next free one); nulls are free. */
+    private final String[] slots;
+    private final int mask;
+
+    private HeaderNames(Set<String> names) {
+        int size = Integer.highestOneBit(Math.max(4, names.size() * 4) - 1) << 1;
+        slots = new String[size];
+        mask = size - 1;
+        for (String name : names) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            int i = hash(lower) & mask;
+            while (slots[i] != null && !slots[i].equals(lower)) {
+                i = (i + 1) & mask;
+            }
+            slots[i] = lower;
+        }
+    }
+
+    /** The union of {@code sets}, compared ignoring ASCII case. */
+    @SafeVarargs
+    static HeaderNames of(Set<String>... sets) {
+        HashSet<String> all = new HashSet<>();
+        for (Set<String> set : sets) {
+            for (String name : set) {
+                all.add(name.toLowerCase(Locale.ROOT));
+            }
+        }
+        return new HeaderNames(all);
+    }
+
+    /** Whether {@code name} is a member, in any ASCII case. */
+    boolean contains(CharSequence name) {
+        return contains(name, 0, name.length());
+    }
+
+    /** Whether the characters {@code from} (inclusive) to {@code to} (exclusive) of {@code text} name a member. */
+    boolean contains(CharSequence text, int from, int to) {
+        int h = 0;
+        for (int i = from; i < to; i++) {
+            h = 31 * h + lower(text.charAt(i));
+        }
+        int i = spread(h) & mask;
+        String member;
+        while ((member = slots[i]) != null) {
+            if (equalsIgnoringAsciiCase(member, text, from, to)) {
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+        return false;
+    }
+
+    /** A hash that is the same for names differing only in ASCII case. */
+    private static int hash(String lowerName) {
+        return spread(lowerName.hashCode());
+    }
+
+    private static int spread(int h) {
+        return h ^ (h >>> 16);
+    }
+
+    /** {@code lowerMember} is in lower case already; only the other side is folded. */
+    private static boolean equalsIgnoringAsciiCase(String lowerMember, CharSequence text, int from, int to) {
+        int n = lowerMember.length();
+        if (to - from != n) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (lowerMember.charAt(i) != lower(text.charAt(from + i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static char lower(char c) {
+        return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+    }
+}
