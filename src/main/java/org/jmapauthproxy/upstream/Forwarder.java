@@ -53,6 +53,8 @@ public final class Forwarder {
     private final OpenChannels channels;
     private final Clock clock;
     private final Tracing tracing;
+    /** Each event loop's first-byte deadlines (see {@link FirstByteDeadlines}). */
+    private final ThreadLocal<FirstByteDeadlines> deadlines;
 
     /**
      * @param openStreams gauge of event streams currently relayed
@@ -71,6 +73,7 @@ public final class Forwarder {
         this.firstByteTimeoutMillis = firstByteTimeoutMillis;
         this.openStreams = openStreams;
         this.longLived = longLived;
+        this.deadlines = ThreadLocal.withInitial(() -> new FirstByteDeadlines(vertx));
     }
 
     /**
@@ -78,15 +81,23 @@ public final class Forwarder {
      * {@code ctx.fail(ProxyFailure)}; failures after it close the client connection.
      */
     public void forward(Exchange ctx, OriginCredential credential, RequestState state) {
+        if (!Context.isOnEventLoopThread()) {
+            // The route calls this on the client connection's event loop, whose deadline list it
+            // uses; from any other thread the exchange moves onto an event loop first.
+            vertx.getOrCreateContext().runOnContext(v -> forward(ctx, credential, state));
+            return;
+        }
         boolean eventStream = HttpMessages.isEventStream(ctx.request());
         AtomicInteger inFlight = eventStream ? streamsInFlight : requestsInFlight;
         inFlight.incrementAndGet();
         ctx.onEnd(inFlight::decrementAndGet);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(firstByteTimeoutMillis);
+        FirstByteDeadlines.Deadline firstByte = deadlines.get().add(deadline);
+        ctx.onEnd(firstByte::cancel);
         // One span for the exchange, retries on a closed pooled connection included.
         state.originSpan(tracing.origin(state.span(), ctx.request().method().name(), ctx.request().path(),
                 origin.host(), origin.port()));
-        dispatch(ctx, credential, state, eventStream, 0, deadline);
+        dispatch(ctx, credential, state, eventStream, 0, deadline, firstByte);
     }
 
     /** Attempts a safe request gets when pooled connections turn out closed one after another. */
@@ -96,9 +107,10 @@ public final class Forwarder {
      * @param deadline {@link System#nanoTime()} by which the origin's answer must have begun: waiting
      *                 for a pooled connection counts against it, so a saturated pool cannot hold a
      *                 request longer than the origin timeout
+     * @param firstByte the same deadline, which resets the attempt that is waiting for its answer
      */
     private void dispatch(Exchange ctx, OriginCredential credential, RequestState state, boolean eventStream,
-                          int attempt, long deadline) {
+                          int attempt, long deadline, FirstByteDeadlines.Deadline firstByte) {
         HttpServerRequest request = ctx.request();
         HttpClient client = eventStream ? origin.streams() : origin.requests();
         RequestOptions options = new RequestOptions()
@@ -110,7 +122,7 @@ public final class Forwarder {
                 .setConnectTimeout(remainingMillis(deadline));
         BooleanSupplier retry = () -> {
             if (attempt + 1 < MAX_ATTEMPTS && isRetryable(request) && !ctx.response().closed()) {
-                dispatch(ctx, credential, state, eventStream, attempt + 1, deadline);
+                dispatch(ctx, credential, state, eventStream, attempt + 1, deadline, firstByte);
                 return true;
             }
             return false;
@@ -133,7 +145,7 @@ public final class Forwarder {
             for (ResponseInterceptor interceptor : interceptors) {
                 interceptor.outgoing(request, originRequest.headers());
             }
-            send(ctx, originRequest, state, eventStream, retry, deadline);
+            send(ctx, originRequest, state, eventStream, retry, firstByte);
         });
     }
 
@@ -153,7 +165,7 @@ public final class Forwarder {
     }
 
     private void send(Exchange ctx, HttpClientRequest originRequest, RequestState state, boolean eventStream,
-                      BooleanSupplier retryOnClosedConnection, long deadline) {
+                      BooleanSupplier retryOnClosedConnection, FirstByteDeadlines.Deadline firstByte) {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
         // The client went away mid-exchange: drop the origin exchange too, which closes that
@@ -170,25 +182,26 @@ public final class Forwarder {
                 originRequest.reset();
             }
         });
-        long timer = vertx.setTimer(remainingMillis(deadline),
-                id -> originRequest.reset(0, new TimeoutException("origin first byte")));
         originRequest.response().onComplete(ar -> {
-            vertx.cancelTimer(timer);
             if (ar.failed()) {
                 if (response.closed() || response.ended()) {
                     // The client left first and its leaving reset this exchange, or the proxy has
                     // answered already (an upload over the limit): nothing more to report.
+                    firstByte.cancel();
                     return;
                 }
                 if (ar.cause() instanceof HttpClosedException && !response.headWritten()
                         && retryOnClosedConnection.getAsBoolean()) {
+                    // The next attempt waits under the same deadline.
                     return;
                 }
+                firstByte.cancel();
                 if (!response.headWritten()) {
                     ctx.fail(OriginFailures.afterRequest(ar.cause()));
                 }
                 return;
             }
+            firstByte.cancel();
             state.firstByte(System.nanoTime());
             state.originAnswered(ar.result().statusCode());
             ar.result().end().onComplete(end -> {
@@ -230,6 +243,9 @@ public final class Forwarder {
             }
             originRequest.end();
         }
+        // Last, as a timer would fire: a deadline already passed (a long wait for a pooled connection)
+        // resets the request at once, after it has been set up.
+        firstByte.watch(() -> originRequest.reset(0, new TimeoutException("origin first byte")));
     }
 
     /** Abandons the origin exchange unless its response already arrived whole (see {@link #send}). */
