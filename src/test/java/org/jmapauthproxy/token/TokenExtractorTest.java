@@ -84,4 +84,24 @@ class TokenExtractorTest {
         assertEquals(false, TokenExtractor.isCompactJwt("a.b=.c"));
         assertNull(TokenExtractor.normalizeCookieValue("\"\""));
     }
+
+    @Test
+    void compactJwtShapeAgreesWithItsGrammarOnManyStrings() {
+        // The grammar as a regular expression: three base64url segments (RFC 4648 §5), two dots.
+        java.util.regex.Pattern grammar = java.util.regex.Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+        String alphabet = "aZ09-_aZ09-_...=+/ \u00e9\u0100\u2024";
+        java.util.Random random = new java.util.Random(8620);
+        int shaped = 0;
+        for (int i = 0; i < 50_000; i++) {
+            StringBuilder s = new StringBuilder();
+            for (int n = random.nextInt(9); n > 0; n--) {
+                s.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String candidate = s.toString();
+            boolean expected = grammar.matcher(candidate).matches();
+            shaped += expected ? 1 : 0;
+            assertEquals(expected, TokenExtractor.isCompactJwt(candidate), candidate);
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(shaped > 100, "the sample holds well-formed tokens too: " + shaped);
+    }
 }
