@@ -50,4 +50,14 @@ class HeaderNamesTest {
             assertFalse(all.contains("x-other-" + i));
         }
     }
+
+    @Test
+    void namesAlikeInLengthAndEndsAreToldApart() {
+        // The slot is chosen by length and first and last characters: these three share one.
+        HeaderNames names = HeaderNames.of(Set.of("X-Forwarded-Host", "x-forwarded-port"));
+        assertTrue(names.contains("x-FORWARDED-host"));
+        assertTrue(names.contains("X-Forwarded-Port"));
+        assertFalse(names.contains("X-Forwarded-Xyzt"));
+        assertFalse(names.contains("X-Forwarded-Hosu"));
+    }
 }
