@@ -31,8 +31,9 @@ nginx_conf "$BASE" > "$work/origin.conf"
 taskset -c 1 nginx -p "$work" -c "$work/origin.conf" > /dev/null 2>&1 & pids+=($!)
 taskset -c 1 redis-server --port $((BASE + 5)) --bind 127.0.0.1 --save "" --appendonly no > "$work/redis.log" 2>&1 & pids+=($!)
 
-[ -f "$ROOT/target/quarkus-app/quarkus-run.jar" ] || (cd "$ROOT" && ./mvnw -B -ntp -q package -DskipTests)
-app=$ROOT/target/quarkus-app; cp="$app/lib/main/*:$app/lib/boot/*"
+# APP=DIR: the proxy (and the floors' classpath) from another build's quarkus-app directory.
+[ -n "${APP:-}" ] || [ -f "$ROOT/target/quarkus-app/quarkus-run.jar" ] || (cd "$ROOT" && ./mvnw -B -ntp -q package -DskipTests)
+app=${APP:-$ROOT/target/quarkus-app}; cp="$app/lib/main/*:$app/lib/boot/*"
 export AUTHPROXY_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 export AUTHPROXY_CREDENTIALS_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
 export AUTHPROXY_ORIGIN_URL=http://127.0.0.1:$BASE QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$((BASE + 5))

@@ -15,7 +15,10 @@ import java.util.Map;
  * of the proxy's own code nearest to the top (which of its methods led there). Not part of the
  * product.
  *
- * usage: java Samples.java RECORDING.jfr FROM_EPOCH_MS TO_EPOCH_MS REQUESTS [TOP]
+ * usage: java Samples.java RECORDING.jfr FROM_EPOCH_MS TO_EPOCH_MS REQUESTS [TOP [SITE...]]
+ *
+ * <p>Each SITE (a substring of a frame's {@code class.method}) adds the share of the samples whose
+ * stack holds a frame matching it: the time spent in that code and everything it called.
  */
 public class Samples {
 
@@ -28,6 +31,9 @@ public class Samples {
         int top = args.length > 4 ? Integer.parseInt(args[4]) : 25;
         Map<String, Integer> topFrames = new HashMap<>();
         Map<String, Integer> ownFrames = new HashMap<>();
+        List<String> sites = args.length > 5 ? List.of(args).subList(5, args.length) : List.of();
+        Map<String, Integer> siteSamples = new java.util.LinkedHashMap<>();
+        sites.forEach(site -> siteSamples.put(site, 0));
         int samples = 0;
         try (RecordingFile recording = new RecordingFile(Path.of(args[0]))) {
             while (recording.hasMoreEvents()) {
@@ -48,6 +54,11 @@ public class Samples {
                     }
                 }
                 ownFrames.merge(own, 1, Integer::sum);
+                for (String site : sites) {
+                    if (frames.stream().anyMatch(frame -> name(frame).contains(site))) {
+                        siteSamples.merge(site, 1, Integer::sum);
+                    }
+                }
             }
         }
         System.out.printf("JFR execution samples: %d in the load, %.2f per 1,000 requests%n", samples, samples * perThousand);
@@ -55,6 +66,13 @@ public class Samples {
         print(topFrames, top, perThousand, samples);
         System.out.printf("nearest frame of the proxy's own code (samples per 1,000 requests, share):%n");
         print(ownFrames, top, perThousand, samples);
+        if (!sites.isEmpty()) {
+            System.out.printf("samples whose stack holds each site (samples per 1,000 requests, share):%n");
+            for (Map.Entry<String, Integer> site : siteSamples.entrySet()) {
+                System.out.printf("  %6.2f %5.1f %%  %s%n", site.getValue() * perThousand,
+                        100.0 * site.getValue() / Math.max(1, samples), site.getKey());
+            }
+        }
     }
 
     private static String name(RecordedFrame frame) {
