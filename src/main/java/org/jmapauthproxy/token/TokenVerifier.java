@@ -60,7 +60,7 @@ public final class TokenVerifier implements AutoCloseable {
     private final String sessionClaim;
     private final long leewaySeconds;
     private final Clock clock;
-    private final Cache<String, SessionToken> verified;
+    private final Cache<TokenKey, SessionToken> verified;
     private final PublicKeyEndpoint keyEndpoint;
     private final ScheduledExecutorService keyRefresh;
     // Written at construction, then only by the refresh thread.
@@ -185,29 +185,30 @@ public final class TokenVerifier implements AutoCloseable {
      */
     public SessionToken verify(String compactJwt) {
         long now = clock.millis() / 1000;
-        SessionToken cached = verified.getIfPresent(compactJwt);
+        TokenKey key = new TokenKey(compactJwt);
+        SessionToken cached = verified.getIfPresent(key);
         if (cached != null) {
             // The cache drops a token at its exp on this clock; checked here as well, so that a
             // wall clock set back cannot stretch a token's life.
-            return unexpired(compactJwt, cached, now);
+            return unexpired(key, cached, now);
         }
         DefaultJWTParser used = parser;
         // jose4j checks exp on the system clock; the verifier's clock, on which cached tokens
         // expire, has the last word on both paths.
-        SessionToken token = unexpired(compactJwt, parse(used, compactJwt), now);
-        verified.put(compactJwt, token);
+        SessionToken token = unexpired(key, parse(used, compactJwt), now);
+        verified.put(key, token);
         if (parser != used) {
             // The key changed while this token was checked: do not keep what the old key vouched for.
-            verified.asMap().remove(compactJwt, token);
+            verified.asMap().remove(key, token);
         }
         return token;
     }
 
-    private SessionToken unexpired(String compactJwt, SessionToken token, long now) {
+    private SessionToken unexpired(TokenKey key, SessionToken token, long now) {
         if (now <= token.expiresAt() + leewaySeconds) {
             return token;
         }
-        verified.invalidate(compactJwt);
+        verified.invalidate(key);
         throw rejected("token expired");
     }
 
@@ -283,8 +284,37 @@ public final class TokenVerifier implements AutoCloseable {
     }
 
     /** The estimated bytes of a remembered token: its string and the claims kept of it. */
-    private static long bytes(String compactJwt, SessionToken token) {
-        return BoundedCache.bytes(compactJwt) + BoundedCache.bytes(token.sessionId()) + BoundedCache.bytes(token.subject());
+    /**
+     * A token as the key of the verified tokens: equal when the whole token is equal, hashed on its
+     * last {@value #HASHED_CHARACTERS} characters. Every request brings its token as a new string, so
+     * {@code String.hashCode} would read all of it (hundreds of characters) on every request; the
+     * end of a compact JWT is its signature, as good as random, and the map holds only tokens whose
+     * signature was verified, so nobody without the signing key can make many of them share a hash.
+     */
+    record TokenKey(String jwt) {
+        static final int HASHED_CHARACTERS = 16;
+        /** The key object itself: a header and one reference. */
+        static final long OBJECT_BYTES = 16;
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            for (int i = Math.max(0, jwt.length() - HASHED_CHARACTERS); i < jwt.length(); i++) {
+                h = 31 * h + jwt.charAt(i);
+            }
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            // A token is a credential: never in a log line, not even through a key's toString.
+            return "TokenKey[" + jwt.length() + " characters]";
+        }
+    }
+
+    private static long bytes(TokenKey key, SessionToken token) {
+        return TokenKey.OBJECT_BYTES + BoundedCache.bytes(key.jwt()) + BoundedCache.bytes(token.sessionId())
+                + BoundedCache.bytes(token.subject());
     }
 
     /** Number of remembered tokens (an estimate: expired ones may not be dropped yet). */

@@ -212,4 +212,27 @@ class TokenVerifierTest {
             assertFalse(line.contains(sid) || line.contains(sub), line);
         }
     }
+
+    @Test
+    void aTokenSharingACachedTokensSignatureButNotItsClaimsIsNotTakenFromTheCache() {
+        String valid = hs512(claims("s-victim", 600, null), SECRET);
+        assertEquals("s-victim", verifier.verify(valid).sessionId());
+        // The cache hashes a token's last characters (its signature): a forgery that keeps the
+        // signature and swaps the claims lands on the cached entry's hash and must still be checked.
+        String[] parts = valid.split("\\.");
+        String otherClaims = Base64.getUrlEncoder().withoutPadding().encodeToString(
+                claims("s-attacker", 600, null).getBytes(StandardCharsets.UTF_8));
+        String forged = parts[0] + "." + otherClaims + "." + parts[2];
+        assertEquals(new TokenVerifier.TokenKey(valid).hashCode(), new TokenVerifier.TokenKey(forged).hashCode());
+        rejected(forged, "bad signature");
+        assertEquals("s-victim", verifier.verify(valid).sessionId(), "the genuine token still verifies");
+    }
+
+    @Test
+    void aTokenKeyNamesNoTokenWhenPrinted() {
+        String valid = hs512(claims("s-print", 600, null), SECRET);
+        String printed = new TokenVerifier.TokenKey(valid).toString();
+        assertFalse(printed.contains(valid.substring(valid.length() - 16)), printed);
+        assertFalse(printed.contains(valid.substring(0, 16)), printed);
+    }
 }
