@@ -194,10 +194,9 @@ public final class TokenExtractor {
         return dots == 2 && segment > 0;
     }
 
-    private static final byte OTHER = 0;
     private static final byte BASE64URL = 1;
     private static final byte DOT = 2;
-    /** What each ASCII character is in a compact JWT: a base64url digit (RFC 4648 §5), the dot, or neither. */
+    /** What each ASCII character is in a compact JWT: a base64url digit (RFC 4648 §5), the dot, or neither (0). */
     private static final byte[] JWT_CHARACTERS = new byte[128];
 
     static {

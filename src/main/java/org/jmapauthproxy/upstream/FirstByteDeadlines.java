@@ -15,7 +15,9 @@ import io.vertx.core.Vertx;
  * fires it expires what is due and arms itself for the next head, if any.
  *
  * <p>Not thread-safe, by design: an instance belongs to one event loop, and is only used on it
- * (the timer, set from that loop, fires on it too).
+ * (the timer, set from that loop, fires on it too). The timer belongs to the Vert.x context of the
+ * exchange that armed it, a proxy listener's, which lives as long as the proxy port: the listeners
+ * are undeployed only after the drain at shutdown, when no exchange is forwarded any more.
  */
 final class FirstByteDeadlines {
 
