@@ -283,7 +283,6 @@ public final class TokenVerifier implements AutoCloseable {
         return MALFORMED;
     }
 
-    /** The estimated bytes of a remembered token: its string and the claims kept of it. */
     /**
      * A token as the key of the verified tokens: equal when the whole token is equal, hashed on its
      * last {@value #HASHED_CHARACTERS} characters. Every request brings its token as a new string, so
@@ -312,6 +311,7 @@ public final class TokenVerifier implements AutoCloseable {
         }
     }
 
+    /** The estimated bytes of a remembered token: its key, its string and the claims kept of it. */
     private static long bytes(TokenKey key, SessionToken token) {
         return TokenKey.OBJECT_BYTES + BoundedCache.bytes(key.jwt()) + BoundedCache.bytes(token.sessionId())
                 + BoundedCache.bytes(token.subject());

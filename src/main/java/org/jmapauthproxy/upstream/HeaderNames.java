@@ -20,17 +20,17 @@ final class HeaderNames {
     private final String[] slots;
     private final int mask;
 
-    private HeaderNames(Set<String> names) {
-        int size = Integer.highestOneBit(Math.max(4, names.size() * 4) - 1) << 1;
+    /** @param lowerNames distinct, non-empty, in lower case */
+    private HeaderNames(Set<String> lowerNames) {
+        int size = Integer.highestOneBit(Math.max(4, lowerNames.size() * 4) - 1) << 1;
         slots = new String[size];
         mask = size - 1;
-        for (String name : names) {
-            String lower = name.toLowerCase(Locale.ROOT);
-            int i = hash(lower) & mask;
-            while (slots[i] != null && !slots[i].equals(lower)) {
+        for (String name : lowerNames) {
+            int i = hash(name) & mask;
+            while (slots[i] != null) {
                 i = (i + 1) & mask;
             }
-            slots[i] = lower;
+            slots[i] = name;
         }
     }
 
