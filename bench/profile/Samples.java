@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,7 +33,7 @@ public class Samples {
         Map<String, Integer> topFrames = new HashMap<>();
         Map<String, Integer> ownFrames = new HashMap<>();
         List<String> sites = args.length > 5 ? List.of(args).subList(5, args.length) : List.of();
-        Map<String, Integer> siteSamples = new java.util.LinkedHashMap<>();
+        Map<String, Integer> siteSamples = new LinkedHashMap<>();
         sites.forEach(site -> siteSamples.put(site, 0));
         int samples = 0;
         try (RecordingFile recording = new RecordingFile(Path.of(args[0]))) {
