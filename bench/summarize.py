@@ -245,7 +245,7 @@ def main():
         rows.append((f"{title}: RSS growth", "n/a" if growth is None else f"{growth:.1f} MiB (largest over rounds)",
                      f"≤ {MAX_TRANSFER_RSS_GROWTH_MIB} MiB", verdict(None if growth is None else growth <= MAX_TRANSFER_RSS_GROWTH_MIB)))
     rss64 = max((s["rss_peak_mib"] for s in get("jmap-auth-proxy", "wrk-c64")), default=None)
-    rows.append(("RSS under wrk c=64", "n/a" if rss64 is None else f"{rss64:.0f} MiB (peak, sampled every 0.1 s)",
+    rows.append(("RSS under wrk c=64", "n/a" if rss64 is None else f"{rss64:.0f} MiB (peak during the load, VmHWM)",
                  f"≤ {MAX_RSS_C64_MIB} MiB", verdict(None if rss64 is None else rss64 <= MAX_RSS_C64_MIB)))
     if ready:
         rm = statistics.median(ready)
@@ -267,7 +267,8 @@ def main():
 
     # --- request loads
     lines += ["## Small requests (`GET /jmap/`)", "",
-              f"RSS is the peak sampled during the load; CPU per request is the process's utime+stime over the load "
+              f"RSS is the peak during the load (the kernel's VmHWM, reset just before it; for nginx, master and "
+              f"worker summed); CPU per request is the process's utime+stime over the load "
               f"divided by the requests. *other CPU* is CPU used on the machine by processes that are not part of the "
               f"run; rows above {NOISY_PCT} % are marked ⚠ and should be measured again.", ""]
     for load, title in REQUEST_LOADS:
