@@ -15,7 +15,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The proxy's own Prometheus metrics, all under {@code authproxy_}. Tags are bounded enumerations
@@ -24,8 +23,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class ProxyMetrics {
 
     private final MeterRegistry registry;
-    /** Per outcome, the request timers by status class (index: status / 100), made on first use. */
-    private final Map<String, AtomicReferenceArray<Timer>> requestTimers = new ConcurrentHashMap<>();
+    private final Map<String, Timer> requestTimers = new ConcurrentHashMap<>();
     private final Timer lookup;
     private final Timer firstByte;
     private final Counter storeErrors;
@@ -87,34 +85,14 @@ public final class ProxyMetrics {
 
     /** Records one finished request. */
     public void requestEnded(String outcome, int status, long durationNanos) {
-        // Looked up by the outcome's constant string and an index rather than by a tag key built per
-        // request: this runs once for every request the proxy serves.
-        AtomicReferenceArray<Timer> byClass = requestTimers.computeIfAbsent(outcome,
-                k -> new AtomicReferenceArray<>(STATUS_CLASSES));
-        int statusClass = status / 100;
-        Timer timer = statusClass >= 0 && statusClass < STATUS_CLASSES ? byClass.get(statusClass) : null;
-        if (timer == null) {
-            timer = requestTimer(outcome, statusClass, byClass);
-        }
-        timer.record(durationNanos, TimeUnit.NANOSECONDS);
-    }
-
-    private static final int STATUS_CLASSES = 10;
-
-    private synchronized Timer requestTimer(String outcome, int statusClass, AtomicReferenceArray<Timer> byClass) {
-        if (statusClass >= 0 && statusClass < STATUS_CLASSES && byClass.get(statusClass) != null) {
-            return byClass.get(statusClass);
-        }
-        Timer timer = keep(Timer.builder("authproxy.requests")
-                .description("Client requests by outcome and status class, with their duration")
-                .tag("outcome", outcome)
-                .tag("status_class", statusClass + "xx")
-                .publishPercentileHistogram()
-                .register(registry));
-        if (statusClass >= 0 && statusClass < STATUS_CLASSES) {
-            byClass.set(statusClass, timer);
-        }
-        return timer;
+        String statusClass = (status / 100) + "xx";
+        requestTimers.computeIfAbsent(outcome + '|' + statusClass, k -> keep(Timer.builder("authproxy.requests")
+                        .description("Client requests by outcome and status class, with their duration")
+                        .tag("outcome", outcome)
+                        .tag("status_class", statusClass)
+                        .publishPercentileHistogram()
+                        .register(registry)))
+                .record(durationNanos, TimeUnit.NANOSECONDS);
     }
 
     public void lookupTook(long nanos) {
