@@ -36,25 +36,30 @@ public class Samples {
         Map<String, Integer> siteSamples = new LinkedHashMap<>();
         sites.forEach(site -> siteSamples.put(site, 0));
         int samples = 0;
+        Map<String, Long> allocatedBy = new HashMap<>();
+        Map<String, Long> allocatedUnder = new HashMap<>();
+        long allocated = 0;
         try (RecordingFile recording = new RecordingFile(Path.of(args[0]))) {
             while (recording.hasMoreEvents()) {
                 RecordedEvent event = recording.readEvent();
-                if (!event.getEventType().getName().equals("jdk.ExecutionSample")
-                        || event.getStartTime().isBefore(from) || event.getStartTime().isAfter(to)
+                if (event.getStartTime().isBefore(from) || event.getStartTime().isAfter(to)
                         || event.getStackTrace() == null || event.getStackTrace().getFrames().isEmpty()) {
                     continue;
                 }
                 List<RecordedFrame> frames = event.getStackTrace().getFrames();
+                if (event.getEventType().getName().equals("jdk.ObjectAllocationSample")) {
+                    long weight = event.getLong("weight");
+                    allocated += weight;
+                    allocatedBy.merge(event.getClass("objectClass").getName() + " in " + name(frames.get(0)), weight, Long::sum);
+                    allocatedUnder.merge(nearestOwn(frames), weight, Long::sum);
+                    continue;
+                }
+                if (!event.getEventType().getName().equals("jdk.ExecutionSample")) {
+                    continue;
+                }
                 samples++;
                 topFrames.merge(name(frames.get(0)), 1, Integer::sum);
-                String own = "(no frame of the proxy's code)";
-                for (RecordedFrame frame : frames) {
-                    if (name(frame).startsWith(OWN)) {
-                        own = name(frame);
-                        break;
-                    }
-                }
-                ownFrames.merge(own, 1, Integer::sum);
+                ownFrames.merge(nearestOwn(frames), 1, Integer::sum);
                 for (String site : sites) {
                     if (frames.stream().anyMatch(frame -> name(frame).contains(site))) {
                         siteSamples.merge(site, 1, Integer::sum);
@@ -74,6 +79,33 @@ public class Samples {
                         100.0 * site.getValue() / Math.max(1, samples), site.getKey());
             }
         }
+        if (allocated > 0) {
+            double perRequest = perThousand / 1000.0;
+            System.out.printf("JFR allocation samples: %.0f bytes per request (each sample weighs the bytes its thread"
+                    + " allocated since the one before)%n", allocated * perRequest);
+            System.out.printf("allocated by class and top frame (bytes per request, share):%n");
+            printBytes(allocatedBy, top, perRequest, allocated);
+            System.out.printf("allocated under the nearest frame of the proxy's own code (bytes per request, share):%n");
+            printBytes(allocatedUnder, top, perRequest, allocated);
+        }
+    }
+
+    private static void printBytes(Map<String, Long> bytes, int top, double perRequest, long allocated) {
+        List<Map.Entry<String, Long>> entries = new ArrayList<>(bytes.entrySet());
+        entries.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+        for (Map.Entry<String, Long> entry : entries.subList(0, Math.min(top, entries.size()))) {
+            System.out.printf("  %7.0f %5.1f %%  %s%n", entry.getValue() * perRequest,
+                    100.0 * entry.getValue() / allocated, entry.getKey());
+        }
+    }
+
+    private static String nearestOwn(List<RecordedFrame> frames) {
+        for (RecordedFrame frame : frames) {
+            if (name(frame).startsWith(OWN)) {
+                return name(frame);
+            }
+        }
+        return "(no frame of the proxy's code)";
     }
 
     private static String name(RecordedFrame frame) {
