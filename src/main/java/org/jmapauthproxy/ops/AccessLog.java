@@ -2,8 +2,10 @@ package org.jmapauthproxy.ops;
 
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -24,6 +26,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Never blocks an event loop: when the output does not keep up and {@code max-buffered} characters
  * are waiting, further lines are dropped and counted ({@code authproxy_access_lines_dropped_total}).
+ *
+ * <p>Nothing is allocated per line once warm: each thread builds its lines in a builder of its own,
+ * the two batch buffers take turns, and the writer encodes a batch to UTF-8 in a fixed array of its
+ * own, piece by piece, instead of copying it into a string and that string into bytes.
  */
 public final class AccessLog implements AutoCloseable {
 
@@ -32,6 +38,13 @@ public final class AccessLog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AccessLog.class);
     private static final int WAKE_AT = 256 * 1024;
     private static final int BATCH = 64 * 1024;
+    /** A batch buffer that grew past this (a burst) is not kept for the next batch. */
+    private static final int KEEP_BATCH = 4 * BATCH;
+    /** A line builder that grew past this (a very long path) is not kept for the next line. */
+    private static final int KEEP_LINE = 4096;
+    /** Characters encoded per write; each takes at most 3 bytes (a surrogate pair, two, takes 4). */
+    static final int CHUNK = 16 * 1024;
+    private static final ThreadLocal<StringBuilder> LINE = ThreadLocal.withInitial(() -> new StringBuilder(448));
 
     private final boolean json;
     private final long flushNanos;
@@ -42,6 +55,10 @@ public final class AccessLog implements AutoCloseable {
     private final Object lock = new Object();
     private final Thread writer;
     private StringBuilder pending = new StringBuilder(BATCH);
+    /** The batch buffer not in use, emptied; taken and given back under {@code lock}. */
+    private StringBuilder spare = new StringBuilder(BATCH);
+    /** The writer's UTF-8 bytes; used under the writer's monitor only. */
+    private final byte[] encoded = new byte[CHUNK * 3];
     private volatile Stamp stamp;
     private volatile boolean closed;
 
@@ -78,7 +95,8 @@ public final class AccessLog implements AutoCloseable {
      */
     public void request(String method, String path, int status, long durationNanos, long bytes, String outcome,
                         String requestId, String traceId, String user) {
-        StringBuilder line = new StringBuilder(json ? 448 : 192);
+        StringBuilder line = LINE.get();
+        line.setLength(0);
         long now = System.currentTimeMillis();
         if (json) {
             line.append("{\"timestamp\":\"");
@@ -108,6 +126,9 @@ public final class AccessLog implements AutoCloseable {
             line.append('\n');
         }
         enqueue(line);
+        if (line.capacity() > KEEP_LINE) {
+            LINE.remove();
+        }
     }
 
     /** The line's text, {@code name=value} after method and path; the JSON layout's {@code message}. */
@@ -205,15 +226,63 @@ public final class AccessLog implements AutoCloseable {
                     return;
                 }
                 batch = pending;
-                pending = new StringBuilder(Math.max(BATCH, batch.length()));
+                pending = spare;
+                spare = null;
             }
-            byte[] bytes = batch.toString().getBytes(StandardCharsets.UTF_8);
             PrintStream out = System.out;
-            out.write(bytes, 0, bytes.length);
+            writeUtf8(out, batch, encoded, CHUNK);
             out.flush();
             if (out.checkError()) {
                 LOG.debug("standard output refused access lines");
             }
+            batch.setLength(0);
+            synchronized (lock) {
+                spare = batch.capacity() > KEEP_BATCH ? new StringBuilder(BATCH) : batch;
+            }
+        }
+    }
+
+    /**
+     * Writes {@code text} as UTF-8, {@code chunk} characters at a time through {@code scratch} (at
+     * least {@code 3 * chunk} bytes; {@code chunk} at least 2). The bytes are those of
+     * {@code text.toString().getBytes(UTF_8)}: a surrogate without its pair becomes {@code ?}, and a
+     * pair is never split between two pieces.
+     */
+    static void writeUtf8(OutputStream out, CharSequence text, byte[] scratch, int chunk) {
+        int n = text.length();
+        for (int from = 0; from < n; ) {
+            int to = Math.min(n, from + chunk);
+            if (to < n && to - 1 > from && Character.isHighSurrogate(text.charAt(to - 1))) {
+                to--;
+            }
+            int length = 0;
+            for (int i = from; i < to; i++) {
+                char c = text.charAt(i);
+                if (c < 0x80) {
+                    scratch[length++] = (byte) c;
+                } else if (c < 0x800) {
+                    scratch[length++] = (byte) (0xc0 | c >> 6);
+                    scratch[length++] = (byte) (0x80 | c & 0x3f);
+                } else if (!Character.isSurrogate(c)) {
+                    scratch[length++] = (byte) (0xe0 | c >> 12);
+                    scratch[length++] = (byte) (0x80 | c >> 6 & 0x3f);
+                    scratch[length++] = (byte) (0x80 | c & 0x3f);
+                } else if (Character.isHighSurrogate(c) && i + 1 < to && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    int codePoint = Character.toCodePoint(c, text.charAt(++i));
+                    scratch[length++] = (byte) (0xf0 | codePoint >> 18);
+                    scratch[length++] = (byte) (0x80 | codePoint >> 12 & 0x3f);
+                    scratch[length++] = (byte) (0x80 | codePoint >> 6 & 0x3f);
+                    scratch[length++] = (byte) (0x80 | codePoint & 0x3f);
+                } else {
+                    scratch[length++] = '?';
+                }
+            }
+            try {
+                out.write(scratch, 0, length);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            from = to;
         }
     }
 

@@ -7,12 +7,17 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The trace id in both layouts of the access line, and no trace field at all without one. */
+/**
+ * The trace id in both layouts of the access line, and no trace field at all without one; the bytes
+ * written are UTF-8 whatever a path or a user name holds, and lines survive the reuse of the buffers.
+ */
 class AccessLogTest {
 
     static final String TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -50,5 +55,54 @@ class AccessLogTest {
         List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
         assertEquals(2, lines.size(), String.join("\n", lines));
         return lines;
+    }
+
+    @Test
+    void encodedBytesAreThoseOfTheJdkForAnyTextAndAnyPieceSize() throws Exception {
+        Random random = new Random(20261207);
+        // Characters from every UTF-8 length, and surrogates alone, in pairs and in the wrong order.
+        char[] alphabet = {'a', '/', '\n', '\u007f', '\u00e9', '\u07ff', '\u0800', '\u5c71', '\uffff',
+                '\ud83d', '\ude00', '\udbff', '\udfff', '\ud800', '\udc00'};
+        for (int round = 0; round < 20_000; round++) {
+            StringBuilder text = new StringBuilder();
+            int length = random.nextInt(40);
+            for (int i = 0; i < length; i++) {
+                text.append(alphabet[random.nextInt(alphabet.length)]);
+            }
+            int chunk = 2 + random.nextInt(9);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            AccessLog.writeUtf8(out, text, new byte[3 * chunk], chunk);
+            assertArrayEquals(text.toString().getBytes(StandardCharsets.UTF_8), out.toByteArray(),
+                    "text " + text.codePoints().mapToObj(Integer::toHexString).toList() + ", pieces of " + chunk);
+        }
+    }
+
+    @Test
+    void linesLongerThanOnePieceAndManyBatchesArriveWholeAndInOrder() {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        String longPath = "/dav/" + "\u5c71\ud83d\ude00x".repeat(AccessLog.CHUNK / 2);
+        try (AccessLog log = new AccessLog(false, 60_000, 1 << 22)) {
+            for (int batch = 0; batch < 3; batch++) {
+                for (int i = 0; i < 500; i++) {
+                    log.request("GET", batch == 1 && i == 7 ? longPath : "/jmap/" + i, 200, 0, 0, "proxied",
+                            "b" + batch + "r" + i, null, "Zo\u00eb");
+                }
+                log.flush();
+            }
+        } finally {
+            System.setOut(original);
+        }
+        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(1500, lines.size());
+        for (int batch = 0; batch < 3; batch++) {
+            for (int i = 0; i < 500; i++) {
+                String line = lines.get(batch * 500 + i);
+                assertTrue(line.contains(" INFO  [authproxy.access] GET " + (batch == 1 && i == 7 ? longPath : "/jmap/" + i)
+                        + " status=200 "), line.length() > 200 ? line.substring(0, 200) : line);
+                assertTrue(line.endsWith(" request_id=b" + batch + "r" + i + " user=Zo\u00eb"), line);
+            }
+        }
     }
 }
