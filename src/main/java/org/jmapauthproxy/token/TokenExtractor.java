@@ -87,8 +87,19 @@ public final class TokenExtractor {
                 end = n;
             }
             int eq = header.indexOf('=', i);
-            if (eq > i && eq < end && header.substring(i, eq).trim().equals(name)) {
-                return header.substring(eq + 1, end).trim();
+            if (eq > i && eq < end) {
+                // The pair's name, trimmed as String.trim would, compared in place.
+                int from = i;
+                int to = eq;
+                while (from < to && header.charAt(from) <= ' ') {
+                    from++;
+                }
+                while (to > from && header.charAt(to - 1) <= ' ') {
+                    to--;
+                }
+                if (to - from == name.length() && header.startsWith(name, from)) {
+                    return header.substring(eq + 1, end).trim();
+                }
             }
             i = end + 1;
         }

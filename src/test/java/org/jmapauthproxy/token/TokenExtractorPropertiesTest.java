@@ -82,6 +82,34 @@ class TokenExtractorPropertiesTest {
     }
 
     @Test
+    void cookieValueComparesNamesInPlaceAsTrimmedSubstringsWould() {
+        forAll(rnd -> new Object[] {rnd.nextBoolean() ? anyCookieHeader(rnd)
+                : anyCookieHeader(rnd) + ";" + " \t".substring(rnd.nextInt(3)) + NAME.substring(0, rnd.nextInt(NAME.length() + 1))
+                        + " \t\u0001".substring(rnd.nextInt(4)) + "=" + anyCookieValue(rnd)}, input -> {
+            String header = (String) input[0];
+            assertEquals(cookieValueBySubstrings(header, NAME), TokenExtractor.cookieValue(header, NAME), literal(header));
+        });
+    }
+
+    /** What {@link TokenExtractor#cookieValue} computed before it compared names in place. */
+    private static String cookieValueBySubstrings(String header, String name) {
+        int i = 0;
+        int n = header.length();
+        while (i < n) {
+            int end = header.indexOf(';', i);
+            if (end < 0) {
+                end = n;
+            }
+            int eq = header.indexOf('=', i);
+            if (eq > i && eq < end && header.substring(i, eq).trim().equals(name)) {
+                return header.substring(eq + 1, end).trim();
+            }
+            i = end + 1;
+        }
+        return null;
+    }
+
+    @Test
     void withoutTokenCookieNeverThrowsAndLeavesNoTokenCookie() {
         forAll(rnd -> new Object[] {anyCookieHeader(rnd)}, input -> {
             String kept = extractor.withoutTokenCookie((String) input[0]);
