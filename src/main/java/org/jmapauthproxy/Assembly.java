@@ -2,15 +2,19 @@ package org.jmapauthproxy;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
+import io.prometheus.client.exemplars.ExemplarSampler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.impl.VertxInternal;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.inject.Alternative;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import jakarta.interceptor.Interceptor;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.jmapauthproxy.config.ConfigCheck;
@@ -320,5 +324,20 @@ public class Assembly {
                     @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "false") boolean disabled,
                     @ConfigProperty(name = "quarkus.otel.traces.enabled", defaultValue = "true") boolean traces) {
         return disabled || !traces ? Tracing.OFF : new Tracing(openTelemetry, true, config.log().user());
+    }
+
+    /**
+     * No exemplar sampler for the Prometheus registry. Quarkus installs its OpenTelemetry one whenever
+     * that extension is present, and it looks up the current span on every metric update, three per
+     * request, creating the request context's local map to do so. It never found one here, tracing
+     * on or off: the proxy makes its spans itself and does not make them current (a scope per step
+     * would cost more than the link is worth). A trace is found from the trace id that the access
+     * line and problem bodies carry. This alternative takes the place of Quarkus's producer.
+     */
+    @Produces
+    @Alternative
+    @Priority(Interceptor.Priority.APPLICATION + 200)
+    Optional<ExemplarSampler> noExemplarSampler() {
+        return Optional.empty();
     }
 }
