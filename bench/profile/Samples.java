@@ -84,20 +84,12 @@ public class Samples {
             System.out.printf("JFR allocation samples: %.0f bytes per request (each sample weighs the bytes its thread"
                     + " allocated since the one before)%n", allocated * perRequest);
             System.out.printf("allocated by class and top frame (bytes per request, share):%n");
-            printBytes(allocatedBy, top, perRequest, allocated);
+            print(allocatedBy, top, perRequest, allocated);
             System.out.printf("allocated under the nearest frame of the proxy's own code (bytes per request, share):%n");
-            printBytes(allocatedUnder, top, perRequest, allocated);
+            print(allocatedUnder, top, perRequest, allocated);
         }
     }
 
-    private static void printBytes(Map<String, Long> bytes, int top, double perRequest, long allocated) {
-        List<Map.Entry<String, Long>> entries = new ArrayList<>(bytes.entrySet());
-        entries.sort(Map.Entry.<String, Long>comparingByValue().reversed());
-        for (Map.Entry<String, Long> entry : entries.subList(0, Math.min(top, entries.size()))) {
-            System.out.printf("  %7.0f %5.1f %%  %s%n", entry.getValue() * perRequest,
-                    100.0 * entry.getValue() / allocated, entry.getKey());
-        }
-    }
 
     private static String nearestOwn(List<RecordedFrame> frames) {
         for (RecordedFrame frame : frames) {
@@ -112,12 +104,13 @@ public class Samples {
         return frame.getMethod().getType().getName() + "." + frame.getMethod().getName();
     }
 
-    private static void print(Map<String, Integer> counts, int top, double perThousand, int samples) {
-        List<Map.Entry<String, Integer>> entries = new ArrayList<>(counts.entrySet());
-        entries.sort(Map.Entry.<String, Integer>comparingByValue().reversed());
-        for (Map.Entry<String, Integer> entry : entries.subList(0, Math.min(top, entries.size()))) {
-            System.out.printf("  %6.2f %5.1f %%  %s%n", entry.getValue() * perThousand,
-                    100.0 * entry.getValue() / samples, entry.getKey());
+    /** The largest {@code top} entries: each scaled (per 1,000 requests, or per request) and as a share of {@code total}. */
+    private static <N extends Number & Comparable<N>> void print(Map<String, N> counts, int top, double scale, long total) {
+        List<Map.Entry<String, N>> entries = new ArrayList<>(counts.entrySet());
+        entries.sort(Map.Entry.<String, N>comparingByValue().reversed());
+        for (Map.Entry<String, N> entry : entries.subList(0, Math.min(top, entries.size()))) {
+            System.out.printf("  %7.2f %5.1f %%  %s%n", entry.getValue().doubleValue() * scale,
+                    100.0 * entry.getValue().doubleValue() / Math.max(1, total), entry.getKey());
         }
     }
 }

@@ -91,20 +91,13 @@ class TokenExtractorPropertiesTest {
         });
     }
 
-    /** What {@link TokenExtractor#cookieValue} computed before it compared names in place. */
+    /** The first pair of that name, read from the header cut at its semicolons, names trimmed. */
     private static String cookieValueBySubstrings(String header, String name) {
-        int i = 0;
-        int n = header.length();
-        while (i < n) {
-            int end = header.indexOf(';', i);
-            if (end < 0) {
-                end = n;
+        for (String pair : header.split(";", -1)) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
+                return pair.substring(eq + 1).trim();
             }
-            int eq = header.indexOf('=', i);
-            if (eq > i && eq < end && header.substring(i, eq).trim().equals(name)) {
-                return header.substring(eq + 1, end).trim();
-            }
-            i = end + 1;
         }
         return null;
     }
