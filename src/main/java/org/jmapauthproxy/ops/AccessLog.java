@@ -229,15 +229,19 @@ public final class AccessLog implements AutoCloseable {
                 pending = spare;
                 spare = null;
             }
-            PrintStream out = System.out;
-            writeUtf8(out, batch, encoded, CHUNK);
-            out.flush();
-            if (out.checkError()) {
-                LOG.debug("standard output refused access lines");
-            }
-            batch.setLength(0);
-            synchronized (lock) {
-                spare = batch.capacity() > KEEP_BATCH ? new StringBuilder(BATCH) : batch;
+            try {
+                PrintStream out = System.out;
+                writeUtf8(out, batch, encoded, CHUNK);
+                out.flush();
+                if (out.checkError()) {
+                    LOG.debug("standard output refused access lines");
+                }
+            } finally {
+                // Whatever became of this batch, the next flush needs a buffer to take its place.
+                batch.setLength(0);
+                synchronized (lock) {
+                    spare = batch.capacity() > KEEP_BATCH ? new StringBuilder(BATCH) : batch;
+                }
             }
         }
     }
