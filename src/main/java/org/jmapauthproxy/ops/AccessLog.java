@@ -38,8 +38,12 @@ public final class AccessLog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AccessLog.class);
     private static final int WAKE_AT = 256 * 1024;
     private static final int BATCH = 64 * 1024;
-    /** A batch buffer that grew past this (a burst) is not kept for the next batch. */
-    private static final int KEEP_BATCH = 4 * BATCH;
+    /**
+     * A batch buffer that grew past this (a burst, up to {@code max-buffered}) is not kept for the next
+     * batch. Batches end a little past {@link #WAKE_AT}, where a buffer's doubling has taken it to
+     * about twice that, so buffers of usual batches are kept and do not grow again.
+     */
+    private static final int KEEP_BATCH = 4 * WAKE_AT;
     /** A line builder that grew past this (a very long path) is not kept for the next line. */
     private static final int KEEP_LINE = 4096;
     /** Characters encoded per write; each takes at most 3 bytes (a surrogate pair, two, takes 4). */
