@@ -213,7 +213,7 @@ def main():
         "opened, `Authorization: Basic` sent. `GET /jmap/` is the JMAP session resource, which the proxy parses and "
         "rewrites (absolute URLs), so it is its most expensive small request.",
         "",
-        "Every request carries the same `Cookie: Authorization=<token>` made by `quarkus-run.jar session`.",
+        "Every request carries the same `Cookie: Authorization=<token>` made by `jmap-auth-proxy-runner.jar session`.",
         "",
     ]
 

@@ -31,16 +31,16 @@ nginx_conf "$BASE" > "$work/origin.conf"
 taskset -c 1 nginx -p "$work" -c "$work/origin.conf" > /dev/null 2>&1 & pids+=($!)
 taskset -c 1 redis-server --port $((BASE + 5)) --bind 127.0.0.1 --save "" --appendonly no > "$work/redis.log" 2>&1 & pids+=($!)
 
-# APP=DIR: the proxy (and the floors' classpath) from another build's quarkus-app directory.
-[ -n "${APP:-}" ] || [ -f "$ROOT/target/quarkus-app/quarkus-run.jar" ] || (cd "$ROOT" && ./mvnw -B -ntp -q package -DskipTests)
-app=${APP:-$ROOT/target/quarkus-app}; cp="$app/lib/main/*:$app/lib/boot/*"
+# APP=PATH: the proxy (and the floors' classpath) from another build (see bench/jar.sh).
+. "$ROOT/bench/jar.sh"
+app=$(proxy_jar "${APP:-}"); cp=$(proxy_classpath "$app")
 export AUTHPROXY_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 export AUTHPROXY_CREDENTIALS_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
 export AUTHPROXY_ORIGIN_URL=http://127.0.0.1:$BASE QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$((BASE + 5))
 export QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$((BASE + 4))
 export QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_MANAGEMENT_PORT=$((BASE + 6))
 sleep 0.5
-token=$(echo 'bench-password' | java -jar "$app/quarkus-run.jar" session --user alice --ttl 3600 2>/dev/null)
+token=$(echo 'bench-password' | java -jar "$app" session --user alice --ttl 3600 2>/dev/null)
 
 load() { # load PORT SECONDS: wrk's output
     timeout $(($2 + 20)) taskset -c 1 wrk -t1 -c64 -d"$2"s -H "Cookie: Authorization=$token" "http://127.0.0.1:$1/jmap/"

@@ -88,4 +88,33 @@ class FirstHourTest {
         }
         assertTrue(Files.isRegularFile(Path.of("helm/jmap-auth-proxy/README.md")), "the chart has a README");
     }
+
+    /**
+     * Each Dockerfile's own .dockerignore (BuildKit reads it instead of the repository's) lets
+     * through every file the Dockerfile copies from the build context; the ignore files shut out
+     * everything ({@code *}) and name what comes back ({@code !path}, a directory with a slash).
+     */
+    @Test
+    void everyFileADockerfileCopiesPassesItsDockerignore() throws IOException {
+        Pattern copy = Pattern.compile("^COPY\\s+(?:--(?!from)\\S+\\s+)*(\\S+)\\s+\\S+\\s*$", Pattern.MULTILINE);
+        int checked = 0;
+        try (Stream<Path> files = Files.list(Path.of("src/main/docker"))) {
+            for (Path ignore : files.filter(p -> p.toString().endsWith(".dockerignore")).sorted().toList()) {
+                String dockerfile = read(ignore.toString().substring(0, ignore.toString().length() - ".dockerignore".length()));
+                List<String> lines = Files.readAllLines(ignore).stream().map(String::strip)
+                        .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+                assertEquals("*", lines.get(0), ignore + " starts by shutting out everything");
+                Matcher m = copy.matcher(dockerfile);
+                while (m.find()) {
+                    String source = m.group(1);
+                    boolean through = lines.stream().filter(l -> l.startsWith("!")).map(l -> l.substring(1))
+                            .anyMatch(p -> p.equals(source) || p.endsWith("/") && source.startsWith(p)
+                                    || source.equals(p.substring(0, Math.max(0, p.length() - 1))) && p.endsWith("/"));
+                    assertTrue(through, ignore.getFileName() + " keeps out " + source + ", which the Dockerfile copies");
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked >= 6, "COPY lines checked: " + checked);
+    }
 }
