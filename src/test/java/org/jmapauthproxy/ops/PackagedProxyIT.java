@@ -169,6 +169,13 @@ class PackagedProxyIT {
         } catch (ConnectException expected) {
             // closed
         }
+        // The packaged settings apply although the jar carries no application.properties (Quarkus
+        // recorded them at build time): plain-text log lines, where the JSON logging extension alone
+        // would write JSON.
+        String started = Files.readAllLines(Path.of("target", "graceful-shutdown-it.log")).stream()
+                .filter(line -> line.contains("proxy listening on")).findFirst()
+                .orElseThrow(() -> new AssertionError("no start line in target/graceful-shutdown-it.log"));
+        assertTrue(!started.startsWith("{") && started.contains(" INFO "), started);
     }
 
     @Test
@@ -180,7 +187,11 @@ class PackagedProxyIT {
         Map<String, String> env = builder.environment();
         env.put("AUTHPROXY_JWT_SECRET", "j".repeat(64));
         env.put("AUTHPROXY_CREDENTIALS_KEY", Base64.getEncoder().encodeToString(new byte[32]));
-        env.put("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "true");
+        // Switched on by a file in the secrets directory, which overrides the packaged setting too.
+        Path settings = Files.createTempDirectory("settings");
+        written.add(settings);
+        Files.writeString(settings.resolve("quarkus.log.console.json.enabled"), "true");
+        env.put("AUTHPROXY_SECRETS_DIR", settings.toString());
         env.put("QUARKUS_SHUTDOWN_DELAY", "0s");
         Path log = Path.of("target", "json-log-it.log");
         builder.redirectErrorStream(true).redirectOutput(log.toFile());
