@@ -55,7 +55,8 @@ public final class ProxyServer {
         int listenPort = options.getPort() == 0 ? -1 : options.getPort();
         await(deploy(listenPort, eventLoops, bound));
         port = bound.get();
-        LOG.infof("proxy listening on http://%s:%d (%d event loops)", options.getHost(), port, eventLoops);
+        LOG.infof("proxy listening on http://%s:%d (%d event loop%s)", options.getHost(), port, eventLoops,
+                eventLoops == 1 ? "" : "s");
     }
 
     private Future<String> deploy(int listenPort, int instances, AtomicInteger bound) {
