@@ -110,7 +110,7 @@ public class Assembly {
     /**
      * The event loops of Quarkus's Vert.x: as many proxy listeners and origin pools as that. Vert.x
      * 4.5 has no public accessor for the count; {@code VertxInternal#getEventLoopGroup} is the one
-     * way short of guessing Quarkus's default ({@code quarkus.vertx.event-loops-size}).
+     * way short of guessing Quarkus's default ({@code quarkus.vertx.event-loops-pool-size}).
      */
     static int eventLoops(Vertx vertx) {
         int loops = 0;
