@@ -220,7 +220,10 @@ public interface ProxyConfig {
         /** Base URL of the origin, e.g. {@code http://127.0.0.1:8008}; a path is prefixed to every request. */
         Optional<String> url();
 
-        /** Time allowed from sending the request to the origin's first response byte. */
+        /**
+         * Time allowed from sending the request to the origin's first response byte; for a request
+         * with a body, from the last of the body passed on (an upload that keeps flowing is not cut).
+         */
         @WithDefault("60s")
         Duration timeout();
 

@@ -72,10 +72,15 @@ public final class Exchange {
 
     /**
      * Runs once, when the client's connection closes while Vert.x still tracks the exchange (the
-     * response, or the request's body, unfinished), or when the exchange is {@link #cut}.
+     * response, or the request's body, unfinished), or when the exchange is {@link #cut}; at once
+     * when that has happened already.
      */
     public void onClose(Runnable handler) {
-        closeHandlers = add(closeHandlers, handler);
+        if (closed) {
+            handler.run();
+        } else {
+            closeHandlers = add(closeHandlers, handler);
+        }
     }
 
     /**

@@ -24,7 +24,7 @@ final class FirstByteDeadlines {
     /** One exchange's deadline, from its start until its origin answer begins or the exchange ends. */
     static final class Deadline {
         private final FirstByteDeadlines owner;
-        private final long atNanos;
+        private long atNanos;
         private Deadline previous;
         private Deadline next;
         private boolean listed;
@@ -46,6 +46,16 @@ final class FirstByteDeadlines {
             } else if (listed) {
                 this.onExpiry = onExpiry;
             }
+        }
+
+        /**
+         * Moves the deadline to {@code atNanos}, while the request is still going out (an upload's
+         * body): its answer is not due before it has been sent. The instant must be as late as any
+         * deadline listed, which the same timeout after the current time is. Nothing happens once the
+         * deadline has expired or been cancelled.
+         */
+        void postpone(long atNanos) {
+            owner.moveToTail(this, atNanos);
         }
 
         /** The answer began, or the exchange ended: nothing expires any more. */
@@ -75,6 +85,11 @@ final class FirstByteDeadlines {
      */
     Deadline add(long atNanos) {
         Deadline deadline = new Deadline(this, atNanos);
+        link(deadline);
+        return deadline;
+    }
+
+    private void link(Deadline deadline) {
         deadline.listed = true;
         if (tail == null) {
             head = deadline;
@@ -86,9 +101,18 @@ final class FirstByteDeadlines {
         if (!armed) {
             // An armed timer fires at or before this deadline (it was armed for an earlier one);
             // it arms itself again for whatever heads the list then.
-            arm(atNanos);
+            arm(deadline.atNanos);
         }
-        return deadline;
+    }
+
+    private void moveToTail(Deadline deadline, long atNanos) {
+        if (!deadline.listed) {
+            return;
+        }
+        unlink(deadline);
+        // Never before the last one listed: the list stays in the order of its instants.
+        deadline.atNanos = tail == null || atNanos - tail.atNanos >= 0 ? atNanos : tail.atNanos;
+        link(deadline);
     }
 
     /** Deadlines waiting now (for tests and the curious). */

@@ -44,6 +44,7 @@ public final class Forwarder {
     private final Vertx vertx;
     private final Origin origin;
     private final long firstByteTimeoutMillis;
+    private final long firstByteTimeoutNanos;
     private final AtomicInteger openStreams;
     private final AtomicInteger requestsInFlight = new AtomicInteger();
     private final AtomicInteger streamsInFlight = new AtomicInteger();
@@ -71,6 +72,7 @@ public final class Forwarder {
         this.vertx = vertx;
         this.origin = origin;
         this.firstByteTimeoutMillis = firstByteTimeoutMillis;
+        this.firstByteTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(firstByteTimeoutMillis);
         this.openStreams = openStreams;
         this.longLived = longLived;
         this.deadlines = ThreadLocal.withInitial(() -> new FirstByteDeadlines(vertx));
@@ -91,7 +93,7 @@ public final class Forwarder {
         AtomicInteger inFlight = eventStream ? streamsInFlight : requestsInFlight;
         inFlight.incrementAndGet();
         ctx.onEnd(inFlight::decrementAndGet);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(firstByteTimeoutMillis);
+        long deadline = System.nanoTime() + firstByteTimeoutNanos;
         FirstByteDeadlines.Deadline firstByte = deadlines.get().add(deadline);
         ctx.onEnd(firstByte::cancel);
         // One span for the exchange, retries on a closed pooled connection included.
@@ -138,6 +140,11 @@ public final class Forwarder {
                 return;
             }
             HttpClientRequest originRequest = ar.result();
+            if (ctx.response().closed()) {
+                // The client left while its request waited for a connection: none of it goes out.
+                originRequest.reset();
+                return;
+            }
             HeaderPolicy.toOrigin(request.headers(), originRequest.headers(), credential.authorization(),
                     state.originCookie(), state.forwarded(), state.requestId());
             // After the client's headers: the origin sees the proxy's span as parent, not the client's.
@@ -216,10 +223,16 @@ public final class Forwarder {
                 // that the request is authenticated and an origin connection is ready.
                 response.writeContinue();
             }
-            ReadStream<Buffer> body = request;
-            if (!request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
-                // A declared length was checked against the limit before the token; a body without
-                // one (chunked, HTTP/2) is counted as it flows and cut where it passes the limit.
+            // The origin's answer is due a timeout after the last of the body went out, not after
+            // its first byte: an upload that keeps flowing is not cut, one that stalls still is.
+            Runnable progress = () -> firstByte.postpone(System.nanoTime() + firstByteTimeoutNanos);
+            ReadStream<Buffer> body;
+            if (request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+                // A declared length was checked against the limit before the token.
+                body = new BoundedBody(request, Long.MAX_VALUE, () -> { }, progress);
+            } else {
+                // A body without one (chunked, HTTP/2) is counted as it flows and cut where it
+                // passes the limit.
                 originRequest.setChunked(true);
                 // A JMAP limit of the user's session (maxSizeRequest, maxSizeUpload) may be lower.
                 boolean jmapLimit = state.bodyLimit() >= 0 && state.bodyLimit() < maxUploadSize;
@@ -234,7 +247,7 @@ public final class Forwarder {
                         ctx.cut();
                     }
                     originRequest.reset();
-                });
+                }, progress);
             }
             body.pipe().endOnFailure(false).to(originRequest).onFailure(e -> originRequest.reset());
         } else {

@@ -123,4 +123,49 @@ class FirstByteDeadlinesTest {
         });
         assertFalse(ranAfterCancel, "a cancelled deadline neither expires nor stays listed");
     }
+
+    @Test
+    void aPostponedDeadlineExpiresAtItsNewInstantAfterTheOthersAndNotAfterItEnded() throws Exception {
+        List<String> expired = new CopyOnWriteArrayList<>();
+        List<Long> lateness = new CopyOnWriteArrayList<>();
+        CountDownLatch threeExpired = new CountDownLatch(3);
+        long[] instants = new long[3];
+        FirstByteDeadlines deadlines = onLoop(v -> {
+            FirstByteDeadlines list = new FirstByteDeadlines(vertx);
+            long now = System.nanoTime();
+            FirstByteDeadlines.Deadline[] all = new FirstByteDeadlines.Deadline[3];
+            for (int i = 0; i < 3; i++) {
+                int index = i;
+                instants[i] = now + TimeUnit.MILLISECONDS.toNanos(40 + 40L * i);
+                all[i] = list.add(instants[i]);
+                all[i].watch(() -> {
+                    lateness.add(System.nanoTime() - instants[index]);
+                    expired.add("exchange-" + index);
+                    threeExpired.countDown();
+                });
+            }
+            // The first one's upload is still going out: its answer is due after the third's.
+            instants[0] = now + TimeUnit.MILLISECONDS.toNanos(200);
+            all[0].postpone(instants[0]);
+            // Asked for an instant before the last listed one: it stays behind that one.
+            all[1].postpone(now + TimeUnit.MILLISECONDS.toNanos(60));
+            instants[1] = instants[0];
+            return list;
+        });
+        assertTrue(threeExpired.await(10, TimeUnit.SECONDS), "every deadline expires");
+        assertEquals(List.of("exchange-2", "exchange-0", "exchange-1"), expired);
+        for (long late : lateness) {
+            assertTrue(late >= 0, "expired " + (-late) + " ns before its instant");
+        }
+        assertEquals(0, (int) onLoop(v -> deadlines.size()), "nothing stays listed");
+
+        boolean moved = onLoop(v -> {
+            FirstByteDeadlines list = new FirstByteDeadlines(vertx);
+            FirstByteDeadlines.Deadline cancelled = list.add(System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
+            cancelled.cancel();
+            cancelled.postpone(System.nanoTime() + TimeUnit.SECONDS.toNanos(120));
+            return list.size() != 0;
+        });
+        assertFalse(moved, "a cancelled deadline is not listed again by postponing it");
+    }
 }
