@@ -179,7 +179,9 @@ public final class Forwarder {
         // connection instead of returning a half-used one to the pool. A finished exchange is left
         // alone: Vert.x also calls this when a keep-alive client leaves after its response ended, and
         // a reset closes the connection even once the origin's answer has fully arrived, when the
-        // connection may already be back in the pool serving another client.
+        // connection may already be back in the pool serving another client. "Finished" is when the
+        // answer has arrived whole on the connection (ProcessingFilter sees it), which can be long
+        // before a slow client has been sent its end.
         AtomicBoolean originDone = new AtomicBoolean();
         // The exchange's failures are handled where its response and body are consumed; without a
         // handler Vert.x would also log each reset (client gone, upload cut) as an unhandled error.
@@ -209,6 +211,7 @@ public final class Forwarder {
                 return;
             }
             firstByte.cancel();
+            ProcessingFilter.watchArrival(originRequest.connection(), originDone);
             state.firstByte(System.nanoTime());
             state.originAnswered(ar.result().statusCode());
             ar.result().end().onComplete(end -> {
