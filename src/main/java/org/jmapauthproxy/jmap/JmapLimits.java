@@ -59,9 +59,9 @@ public final class JmapLimits implements Admission {
             if (session.getValue("uploadUrl") instanceof String uploadUrl) {
                 String path = SessionRewriter.pathOf(uploadUrl);
                 int brace = path.indexOf('{');
-                uploadPrefix = brace < 0 ? path : path.substring(0, brace);
+                uploadPrefix = decoded(brace < 0 ? path : path.substring(0, brace));
             }
-            return new Limits(withoutQuery(SessionRewriter.pathOf(apiUrl)), uploadPrefix,
+            return new Limits(decoded(withoutQuery(SessionRewriter.pathOf(apiUrl))), uploadPrefix,
                     number(core, "maxConcurrentRequests"), number(core, "maxSizeRequest"),
                     number(core, "maxConcurrentUpload"), number(core, "maxSizeUpload"));
         }
@@ -128,7 +128,7 @@ public final class JmapLimits implements Admission {
         if (limits == null) {
             return NOTHING;
         }
-        String path = request.path();
+        String path = decoded(request.path());
         if (limits.isApi(path)) {
             return admit(request, state, limits.maxSizeRequest(), "maxSizeRequest", known.requests,
                     limits.maxConcurrentRequests(), "maxConcurrentRequests");
@@ -138,6 +138,38 @@ public final class JmapLimits implements Admission {
                     limits.maxConcurrentUpload(), "maxConcurrentUpload");
         }
         return NOTHING;
+    }
+
+    /**
+     * The path as Cyrus matches it: with every percent escape decoded once, {@code %2F} included
+     * ({@code POST /%6Amap/} and {@code /jmap%2F} reach its JMAP API, {@code /jmap/%75pload/alice/}
+     * its upload), each escape as the one character of its byte value, which is all a comparison
+     * with an ASCII path needs. A malformed escape stays as it is (Cyrus refuses such a path).
+     */
+    static String decoded(String path) {
+        int i = path.indexOf('%');
+        if (i < 0) {
+            return path;
+        }
+        StringBuilder out = new StringBuilder(path.length()).append(path, 0, i);
+        while (i < path.length()) {
+            char c = path.charAt(i);
+            int high = c == '%' && i + 2 < path.length() ? hex(path.charAt(i + 1)) : -1;
+            int low = high >= 0 ? hex(path.charAt(i + 2)) : -1;
+            if (low >= 0) {
+                out.append((char) (high << 4 | low));
+                i += 3;
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
+    /** The value of an ASCII hex digit, or -1. */
+    private static int hex(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
     }
 
     private static Runnable admit(HttpServerRequest request, RequestState state, long maxSize, String sizeName,

@@ -246,4 +246,28 @@ class CyrusE2ETest extends E2EFixture {
         }
         assertNotNull(inboxId(alice), "requests within the limit still work");
     }
+
+    /** Cyrus decodes a path's percent escapes before it matches it, so the proxy's limits must too. */
+    @Test
+    void percentEncodedApiPathReachesCyrusApiAndMeetsItsLimit() throws Exception {
+        JmapClient alice = login("alice", "alicepw");
+        JsonObject session = alice.discover();
+        long max = session.getJsonObject("capabilities").getJsonObject("urn:ietf:params:jmap:core").getLong("maxSizeRequest");
+        String call = "{\"using\":[\"urn:ietf:params:jmap:core\"],\"methodCalls\":[[\"Core/echo\",{\"hello\":true},\"0\"]]}";
+        String head = "POST /%6Amap/ HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort() + "\r\nAuthorization: Bearer "
+                + alice.token() + "\r\nContent-Type: application/json\r\nContent-Length: ";
+        try (org.jmapauthproxy.support.RawHttp raw = new org.jmapauthproxy.support.RawHttp(base.getPort())) {
+            raw.send(head + call.length() + "\r\n\r\n" + call);
+            org.jmapauthproxy.support.RawHttp.Response answered = raw.read();
+            assertEquals(200, answered.status(), answered.text());
+            assertEquals("Core/echo", new JsonObject(answered.text()).getJsonArray("methodResponses").getJsonArray(0).getString(0),
+                    "Cyrus took /%6Amap/ for its API URL");
+        }
+        try (org.jmapauthproxy.support.RawHttp raw = new org.jmapauthproxy.support.RawHttp(base.getPort())) {
+            raw.send(head + (max + 1) + "\r\n\r\n");
+            org.jmapauthproxy.support.RawHttp.Response refused = raw.read();
+            assertEquals(400, refused.status(), refused.text());
+            assertEquals("maxSizeRequest", new JsonObject(refused.text()).getString("limit"));
+        }
+    }
 }

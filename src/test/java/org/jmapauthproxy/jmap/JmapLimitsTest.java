@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.util.List;
 import java.io.InputStream;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -138,6 +139,24 @@ class JmapLimitsTest {
             raw.send(("258\r\n" + new String(chunk, StandardCharsets.US_ASCII) + "\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             assertLimit(raw.read(), "maxSizeRequest");
         }
+    }
+
+    /** Cyrus decodes every percent escape of a path before it matches it: so does the limit check. */
+    @Test
+    void percentEncodedApiAndUploadPathsMeetTheSameLimits() throws Exception {
+        learn("maxSizeRequest=1000");
+        request("GET", "/origin-log?clear", "", null);
+        for (String api : List.of("/%6Amap/", "/%6a%6D%61%70/", "/jmap%2F", "/%6Amap")) {
+            assertLimit(post(api, mailboxGet(2000)), "maxSizeRequest");
+        }
+        assertEquals("[]", request("GET", "/origin-log", "", null).text(), "nothing reached the origin");
+        learn("maxSizeUpload=100");
+        request("GET", "/origin-log?clear", "", null);
+        for (String upload : List.of("/jmap/%75pload/alice/", "/jmap%2Fupload/alice/", "/%6Amap/upload%2Falice/")) {
+            assertLimit(post(upload, new byte[101]), "maxSizeUpload");
+        }
+        assertEquals("[]", request("GET", "/origin-log", "", null).text(), "nothing reached the origin");
+        assertEquals(200, post("/jmap/%75pload/alice/", new byte[100]).status(), "within the limit, passed on as sent");
     }
 
     @Test

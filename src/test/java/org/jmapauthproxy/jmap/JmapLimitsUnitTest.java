@@ -56,4 +56,17 @@ class JmapLimitsUnitTest {
         assertNull(all.limitsOf("sub:alice"));
         all.learn(null, small);
     }
+
+    @Test
+    void pathsAreDecodedOnceAsCyrusDecodesThem() {
+        assertEquals("/jmap/", JmapLimits.decoded("/jmap/"));
+        assertEquals("/jmap/", JmapLimits.decoded("/%6Amap/"));
+        assertEquals("/jmap/", JmapLimits.decoded("/%6a%6D%61%70%2f"));
+        assertEquals("/jmap/upload/alice/", JmapLimits.decoded("/jmap%2Fupload%2falice/"));
+        assertEquals("/%6Amap/", JmapLimits.decoded("/%256Amap/"), "once, not until nothing is left");
+        assertEquals("%j", JmapLimits.decoded("%%6A"));
+        assertEquals("/jmap/%zz/%4", JmapLimits.decoded("/jmap/%zz/%4"), "malformed escapes stay");
+        assertEquals("/a%\u0663\u0663", JmapLimits.decoded("/a%\u0663\u0663"), "only ASCII hex digits count");
+        assertEquals("/\u00e9", JmapLimits.decoded("/%E9"), "a byte value as one character");
+    }
 }
