@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import org.jmapauthproxy.credential.OriginCredential;
 import org.jmapauthproxy.exchange.Exchange;
@@ -306,7 +307,19 @@ public final class Forwarder {
             }
         }
         if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && mayHaveBody(ctx.request().method(), originResponse.statusCode())) {
-            response.setChunked(true);
+            if (ctx.request().version() == HttpVersion.HTTP_1_0) {
+                // HTTP/1.0 has no chunked coding: the body ends where the connection does, also for
+                // a client that asked to keep it (Vert.x would answer keep-alive and leave the
+                // connection open, so that client would wait for the body's end until a timeout).
+                ctx.onHeadersEnd(() -> response.headers().set(HttpHeaders.CONNECTION, "close"));
+                ctx.onEnd(() -> {
+                    if (!response.closed()) {
+                        response.close();
+                    }
+                });
+            } else {
+                response.setChunked(true);
+            }
         }
         boolean[] draining = {false};
         boolean[] finished = {false};

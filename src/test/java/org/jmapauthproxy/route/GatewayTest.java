@@ -27,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -425,6 +426,29 @@ class GatewayTest {
         HttpResponse<String> response = get("/status/401", "Authorization", "Bearer " + token);
         assertProblem(response, 401, "origin_rejected_credentials", token);
         assertEquals(List.of("Bearer realm=\"jmap\", error=\"invalid_token\""), response.headers().allValues("WWW-Authenticate"));
+    }
+
+    /**
+     * HTTP/1.0 has no chunked coding: an origin body without a length reaches such a client ended by
+     * the connection's close, at once, even when the client asked to keep the connection alive
+     * (before, the connection stayed open and the body's end came with the keep-alive timeout, 10 s).
+     */
+    @Test
+    void http10KeepAliveClientGetsAnUnlengthedBodyEndedByTheClose() throws Exception {
+        String token = sessions.create(Sessions.newSid(), "alice:s3cret pw");
+        try (RawHttp http = new RawHttp(base.getPort())) {
+            http.send("GET /chunked/8000000 HTTP/1.0\r\nConnection: keep-alive\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+            // Larger than the sockets' buffers and read late: the close must wait for what is queued.
+            Thread.sleep(500);
+            long start = System.nanoTime();
+            RawHttp.Response response = http.read();
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(200, response.status());
+            assertEquals("close", response.first("connection"));
+            assertNull(response.first("transfer-encoding"));
+            assertArrayEquals(TestOrigin.pattern(0, 8_000_000), response.body(), "the whole body");
+            assertTrue(tookMillis < 5_000, "the body ended after " + tookMillis + " ms, with the keep-alive timeout");
+        }
     }
 
     @Test

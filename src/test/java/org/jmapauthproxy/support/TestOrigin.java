@@ -74,6 +74,14 @@ public final class TestOrigin {
             hold(request, entry);
         } else if (path.startsWith("/bytes/")) {
             bytes(request, Long.parseLong(path.substring("/bytes/".length())));
+        } else if (path.startsWith("/chunked/")) {
+            // The same bytes without a declared length: chunked coding, as Cyrus sends most bodies.
+            long n = Long.parseLong(path.substring("/chunked/".length()));
+            HttpServerResponse response = request.response().setChunked(true);
+            for (long sent = 0; sent < n; sent += 16 * 1024) {
+                response.write(Buffer.buffer(pattern(sent, (int) Math.min(16 * 1024, n - sent))));
+            }
+            response.end();
 
         } else if (path.equals("/set-cookies")) {
             request.response()
