@@ -54,13 +54,18 @@ class OriginPoolWaitTest {
     @ConfigProperty(name = "authproxy.origin.url")
     String origin;
 
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    /** {@code GET /echo} with the token, timing out far past the 2 s bound: the proxy, not the client, ends a wait. */
+    private HttpRequest echo(String token) {
+        return HttpRequest.newBuilder(URI.create(base + "echo")).header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(60)).build();
+    }
+
     @Test
     void waitingForABusyPoolCountsAgainstTheOriginTimeout() throws Exception {
         String token = new Sessions(redis).create(Sessions.newSid(), "alice:pw");
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        HttpRequest quick = HttpRequest.newBuilder(URI.create(base + "echo")).header("Authorization", "Bearer " + token)
-                // Far past the 2 s bound: the proxy, not the client, must end the wait.
-                .timeout(Duration.ofSeconds(60)).build();
+        HttpRequest quick = echo(token);
         try (RawHttp holder = PoolHolder.hold(base.getPort(), token)) {
             long start = System.nanoTime();
             HttpResponse<String> refused = http.send(quick, HttpResponse.BodyHandlers.ofString());
@@ -82,9 +87,7 @@ class OriginPoolWaitTest {
     @Test
     void aClientThatLeavesWhileWaitingTakesNoConnection() throws Exception {
         String token = new Sessions(redis).create(Sessions.newSid(), "alice:pw");
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        HttpRequest quick = HttpRequest.newBuilder(URI.create(base + "echo")).header("Authorization", "Bearer " + token)
-                .timeout(Duration.ofSeconds(60)).build();
+        HttpRequest quick = echo(token);
         clearOriginLog(http, token);
         try (RawHttp holder = PoolHolder.hold(base.getPort(), token)) {
             try (RawHttp leaving = new RawHttp(base.getPort())) {
@@ -147,7 +150,6 @@ class OriginPoolWaitTest {
     @Test
     void aClientLeavingAfterItsAnswerArrivedDoesNotCutTheNextRequestOnTheConnection() throws Exception {
         String token = new Sessions(redis).create(Sessions.newSid(), "alice:pw");
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         int step = 16 * 1024;
         int below = step;          // a size whose download ended whole
         int above = 0;             // a size whose download held the connection (0: none found yet)
