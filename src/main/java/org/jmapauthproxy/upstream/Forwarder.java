@@ -1,6 +1,8 @@
 package org.jmapauthproxy.upstream;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
@@ -36,9 +38,9 @@ import java.util.function.BooleanSupplier;
 /**
  * Sends one client request to the origin and streams the answer back.
  *
- * <p>Both bodies flow through Vert.x pipes, which pause the reading side whenever the writing side's
- * queue is full, so a slow reader (client or origin) throttles the other end instead of growing the
- * heap. Nothing is buffered whole except by a {@link ResponseInterceptor} that takes the response over.
+ * <p>Both bodies flow with back-pressure (a Vert.x pipe for the request's, {@link BodyRelay} for the
+ * response's), which pauses the reading side whenever the writing side's queue is full, so a slow
+ * reader (client or origin) throttles the other end instead of growing the heap. Nothing is buffered whole except by a {@link ResponseInterceptor} that takes the response over.
  */
 public final class Forwarder {
 
@@ -102,6 +104,8 @@ public final class Forwarder {
                 origin.host(), origin.port()));
         dispatch(ctx, credential, state, eventStream, 0, deadline, firstByte);
     }
+
+    private static final Handler<AsyncResult<Void>> NO_COMPLETION = null;
 
     /** Attempts a safe request gets when pooled connections turn out closed one after another. */
     static final int MAX_ATTEMPTS = 3;
@@ -258,7 +262,8 @@ public final class Forwarder {
             if (!request.isEnded()) {
                 request.resume();
             }
-            originRequest.end();
+            // No completion handler: a failed write fails the response, which is handled above.
+            originRequest.end(NO_COMPLETION);
         }
         // Last, as a timer would fire: a deadline already passed (a long wait for a pooled connection)
         // resets the request at once, after it has been set up.
@@ -275,7 +280,7 @@ public final class Forwarder {
     private void relay(Exchange ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state,
                        AtomicBoolean originDone) {
         HttpServerResponse response = ctx.response();
-        // Failures of the origin body are handled where it is consumed (pipe, rewriter); this keeps
+        // Failures of the origin body are handled where it is consumed (relay, rewriter); this keeps
         // Vert.x from logging a reset exchange as an unhandled error in between.
         originResponse.exceptionHandler(e -> { });
         if (response.closed() || response.ended()) {
@@ -324,10 +329,11 @@ public final class Forwarder {
         boolean[] draining = {false};
         boolean[] finished = {false};
         Runnable[] unregister = {() -> { }};
-        originResponse.pipe().endOnFailure(false).to(response).onComplete(ar -> {
+        BodyRelay.start(originResponse, response,
+                BodyRelay.declaredLength(response.headers().get(HttpHeaders.CONTENT_LENGTH)), failure -> {
             finished[0] = true;
             unregister[0].run();
-            if (ar.succeeded()) {
+            if (failure == null) {
                 return;
             }
             if (draining[0]) {
@@ -336,7 +342,8 @@ public final class Forwarder {
                 }
                 return;
             }
-            // Either side broke mid-body. A truncated body must not look complete: reset both hops.
+            // The origin broke off mid-body, or the client left (its close reset the origin exchange).
+            // A truncated body must not look complete: reset both hops.
             abandon(originResponse, originDone);
             ctx.cut();
         });
@@ -345,8 +352,8 @@ public final class Forwarder {
             openStreams.incrementAndGet();
             ctx.onEnd(openStreams::decrementAndGet);
             // At shutdown the stream is ended, not cut: the client's EventSource then reconnects.
-            // Registered once the pipe is in place, and run on this exchange's event loop, so that
-            // ending it never races with the pipe being set up (the shutdown calls from its own thread).
+            // Registered once the relay is in place, and run on this exchange's event loop, so that
+            // ending it never races with the relay being set up (the shutdown calls from its own thread).
             Context context = vertx.getOrCreateContext();
             Runnable end = () -> context.runOnContext(v -> {
                 draining[0] = true;

@@ -182,6 +182,25 @@ public final class RawHttp implements AutoCloseable {
         return Integer.parseInt(address.substring(address.indexOf(':') + 1), 16);
     }
 
+    /** Reads what the server sends until it closes the connection, or resets it; returns those bytes. */
+    public byte[] readUntilClosed() throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        byte[] buffer = new byte[1 << 16];
+        try {
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                all.write(buffer, 0, n);
+            }
+        } catch (java.net.SocketException reset) {
+            // A reset ends the connection as well.
+        }
+        return all.toByteArray();
+    }
+
+    /** The connection's input as it stands, for a body too large to be read whole into memory. */
+    public InputStream input() {
+        return in;
+    }
+
     /** Bytes that can be read now without blocking. */
     public int available() throws IOException {
         return in.available();

@@ -15,6 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 
@@ -30,6 +33,7 @@ public final class TestOrigin {
     private HttpServer server;
     private volatile String jwtKeyPemBody;
     private final java.util.concurrent.atomic.AtomicInteger openEventStreams = new java.util.concurrent.atomic.AtomicInteger();
+    private final Map<String, AtomicLong> bytesSent = new ConcurrentHashMap<>();
 
     public int start() throws Exception {
         server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
@@ -74,6 +78,8 @@ public final class TestOrigin {
             hold(request, entry);
         } else if (path.startsWith("/bytes/")) {
             bytes(request, Long.parseLong(path.substring("/bytes/".length())));
+        } else if (path.startsWith("/cut/")) {
+            cut(request, Integer.parseInt(path.substring("/cut/".length())));
         } else if (path.startsWith("/chunked/")) {
             // The same bytes without a declared length: chunked coding, as Cyrus sends most bodies.
             long n = Long.parseLong(path.substring("/chunked/".length()));
@@ -124,7 +130,10 @@ public final class TestOrigin {
         } else if (path.startsWith("/jmap/eventsource")) {
             eventSource(request);
         } else if (path.equals("/origin-stats")) {
-            request.response().end(new JsonObject().put("openEventStreams", openEventStreams.get()).encode());
+            String tag = request.getParam("tag");
+            AtomicLong sent = tag == null ? null : bytesSent.get(tag);
+            request.response().end(new JsonObject().put("openEventStreams", openEventStreams.get())
+                    .put("bytesSent", sent == null ? 0 : sent.get()).encode());
         } else if (path.startsWith("/processing/")) {
             processing(request, Integer.parseInt(path.substring("/processing/".length())));
         } else if (path.equals("/verify-bearer")) {
@@ -251,9 +260,16 @@ public final class TestOrigin {
     }
 
     /** Streams {@code n} deterministic bytes ({@link #pattern}) honouring backpressure. */
+    /**
+     * {@code n} bytes of {@link #pattern}, written as fast as the connection takes them; with
+     * {@code ?tag=T}, how many have been handed to the connection so far is kept under T for
+     * {@code /origin-stats?tag=T}.
+     */
     private void bytes(HttpServerRequest request, long n) {
         HttpServerResponse response = request.response();
         response.putHeader("Content-Length", Long.toString(n)).putHeader("Content-Type", "application/octet-stream");
+        String tag = request.getParam("tag");
+        AtomicLong counted = tag == null ? new AtomicLong() : bytesSent.computeIfAbsent(tag, t -> new AtomicLong());
         long[] sent = {0};
         Runnable[] pump = new Runnable[1];
         pump[0] = () -> {
@@ -261,6 +277,7 @@ public final class TestOrigin {
                 int size = (int) Math.min(64 * 1024, n - sent[0]);
                 response.write(Buffer.buffer(pattern(sent[0], size)));
                 sent[0] += size;
+                counted.set(sent[0]);
             }
             if (sent[0] >= n) {
                 response.end();
@@ -269,6 +286,20 @@ public final class TestOrigin {
             }
         };
         pump[0].run();
+    }
+
+    /**
+     * An origin that breaks off: declares twice {@code n} bytes (or, with {@code ?chunked}, sends
+     * chunks with no declared length), sends the first {@code n} of them, then closes the connection.
+     */
+    private void cut(HttpServerRequest request, int n) {
+        HttpServerResponse response = request.response();
+        if (request.params().contains("chunked")) {
+            response.setChunked(true);
+        } else {
+            response.putHeader("Content-Length", Long.toString(2L * n));
+        }
+        response.write(Buffer.buffer(pattern(0, n))).onComplete(written -> request.connection().close());
     }
 
     /** The byte at offset i of a download is (i * 31 + i / 4096) & 0xff: cheap and not periodic in 256. */
