@@ -3,50 +3,58 @@ package org.jmapauthproxy.upstream;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.WriteStream;
+
+import java.util.function.BooleanSupplier;
 
 /**
- * The origin's response body on its way to the client: each chunk written as it arrives, the
- * origin's connection paused while the client's write queue is full and resumed when it drains.
+ * A body on its way through the proxy, the origin's response to the client or the client's request
+ * to the origin: each chunk written as it arrives, the reading side paused while the writing side's
+ * queue is full and resumed when it drains.
  *
- * <p>This is what a Vert.x pipe does, less two costs it pays on every request: a promise and a
- * Netty listener for each write, and a separate write for the end. Writes here carry no completion
- * handler (a client that goes away is seen by the exchange's close handler, which resets the origin
- * exchange), and the last chunk of a body whose length is declared is held until the end, which
- * the decoder delivers right after it, so that it goes out with the end in one write: a small
- * response leaves as one message, its head and body together.
+ * <p>This is what a Vert.x pipe does, less two costs it pays on every exchange: a promise and a
+ * Netty listener for each write, and a separate pass through the pipeline for the end. Writes here
+ * carry no completion handler (a client that goes away is seen by the exchange's close handler,
+ * which resets the origin exchange; an origin that goes away fails the origin exchange's response),
+ * and the last chunk of a body whose length is declared is held until the end, which the decoder
+ * delivers right after it, so that it goes out with the end in one write: a small body leaves in
+ * one message with its head.
  */
 final class BodyRelay implements Handler<Buffer> {
 
     private static final Handler<AsyncResult<Void>> NO_COMPLETION = null;
 
-    private final HttpClientResponse source;
-    private final HttpServerResponse target;
+    private final ReadStream<Buffer> source;
+    private final WriteStream<Buffer> target;
+    private final BooleanSupplier targetDone;
     private final long declaredLength;
     private final Handler<Throwable> done;
     private long relayed;
     private Buffer last;
     private boolean finished;
 
-    private BodyRelay(HttpClientResponse source, HttpServerResponse target, long declaredLength,
-                      Handler<Throwable> done) {
+    private BodyRelay(ReadStream<Buffer> source, WriteStream<Buffer> target, BooleanSupplier targetDone,
+                      long declaredLength, Handler<Throwable> done) {
         this.source = source;
         this.target = target;
+        this.targetDone = targetDone;
         this.declaredLength = declaredLength;
         this.done = done;
     }
 
     /**
-     * Starts relaying; {@code done} runs once, with {@code null} when the body has been handed to the
-     * client whole (its end written), or with the origin's failure, in which case the client's
-     * response is left unended (the caller decides how it ends).
+     * Starts relaying; {@code done} runs once, with {@code null} when the body has been handed on
+     * whole (its end written), or with the source's failure, in which case the target is left
+     * unended (the caller decides how it ends).
      *
-     * @param declaredLength the body's length as the client's response head declares it, or -1
+     * @param targetDone     whether the target has been ended or closed by someone else meanwhile (then
+     *                       the end is not written)
+     * @param declaredLength the body's length as the target's head declares it, or -1
      */
-    static void start(HttpClientResponse source, HttpServerResponse target, long declaredLength,
-                      Handler<Throwable> done) {
-        BodyRelay relay = new BodyRelay(source, target, declaredLength, done);
+    static void start(ReadStream<Buffer> source, WriteStream<Buffer> target, BooleanSupplier targetDone,
+                      long declaredLength, Handler<Throwable> done) {
+        BodyRelay relay = new BodyRelay(source, target, targetDone, declaredLength, done);
         source.handler(relay);
         source.endHandler(v -> relay.end());
         source.exceptionHandler(relay::fail);
@@ -102,7 +110,7 @@ final class BodyRelay implements Handler<Buffer> {
             return;
         }
         finish();
-        if (!target.ended() && !target.closed()) {
+        if (!targetDone.getAsBoolean()) {
             if (last != null) {
                 target.end(last, NO_COMPLETION);
             } else {

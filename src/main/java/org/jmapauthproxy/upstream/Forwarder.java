@@ -38,9 +38,9 @@ import java.util.function.BooleanSupplier;
 /**
  * Sends one client request to the origin and streams the answer back.
  *
- * <p>Both bodies flow with back-pressure (a Vert.x pipe for the request's, {@link BodyRelay} for the
- * response's), which pauses the reading side whenever the writing side's queue is full, so a slow
- * reader (client or origin) throttles the other end instead of growing the heap. Nothing is buffered whole except by a {@link ResponseInterceptor} that takes the response over.
+ * <p>Both bodies flow through a {@link BodyRelay}, which pauses the reading side whenever the writing
+ * side's queue is full, so a slow reader (client or origin) throttles the other end instead of
+ * growing the heap. Nothing is buffered whole except by a {@link ResponseInterceptor} that takes the response over.
  */
 public final class Forwarder {
 
@@ -257,7 +257,14 @@ public final class Forwarder {
                     originRequest.reset();
                 }, progress);
             }
-            body.pipe().endOnFailure(false).to(originRequest).onFailure(e -> originRequest.reset());
+            // A body that arrives whole with its head (most JMAP calls) goes out with the request's
+            // head in one write. No target is ended by anyone else: only a reset stops it.
+            BodyRelay.start(body, originRequest, () -> false,
+                    BodyRelay.declaredLength(originRequest.headers().get(HttpHeaders.CONTENT_LENGTH)), failure -> {
+                        if (failure != null) {
+                            originRequest.reset();
+                        }
+                    });
         } else {
             if (!request.isEnded()) {
                 request.resume();
@@ -329,7 +336,7 @@ public final class Forwarder {
         boolean[] draining = {false};
         boolean[] finished = {false};
         Runnable[] unregister = {() -> { }};
-        BodyRelay.start(originResponse, response,
+        BodyRelay.start(originResponse, response, () -> response.ended() || response.closed(),
                 BodyRelay.declaredLength(response.headers().get(HttpHeaders.CONTENT_LENGTH)), failure -> {
             finished[0] = true;
             unregister[0].run();

@@ -34,6 +34,7 @@ public final class TestOrigin {
     private volatile String jwtKeyPemBody;
     private final java.util.concurrent.atomic.AtomicInteger openEventStreams = new java.util.concurrent.atomic.AtomicInteger();
     private final Map<String, AtomicLong> bytesSent = new ConcurrentHashMap<>();
+    private final java.util.Queue<HttpServerRequest> stalled = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public int start() throws Exception {
         server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
@@ -73,8 +74,17 @@ public final class TestOrigin {
             release(request);
             return;
         }
+        if (path.equals("/origin-resume")) {
+            resumeStalled(request);
+            return;
+        }
         JsonObject entry = record(request);
-        if (request.params().contains("hold")) {
+        if (request.params().contains("stall")) {
+            // Reads nothing of the body until /origin-resume, then echoes it.
+            request.pause();
+            echo(request, entry);
+            stalled.add(request);
+        } else if (request.params().contains("hold")) {
             hold(request, entry);
         } else if (path.startsWith("/bytes/")) {
             bytes(request, Long.parseLong(path.substring("/bytes/".length())));
@@ -193,6 +203,16 @@ public final class TestOrigin {
                 new java.util.ArrayList<>(heldWaiters).forEach(Runnable::run);
             }
         });
+    }
+
+    /** {@code /origin-resume}: the stalled requests start being read; answers how many there were. */
+    private void resumeStalled(HttpServerRequest request) {
+        int resumed = 0;
+        for (HttpServerRequest stalledRequest = stalled.poll(); stalledRequest != null; stalledRequest = stalled.poll()) {
+            stalledRequest.resume();
+            resumed++;
+        }
+        request.response().end(Integer.toString(resumed));
     }
 
     /** {@code /origin-await-held?count=N}: answers once N requests are held (no sleeping in tests). */

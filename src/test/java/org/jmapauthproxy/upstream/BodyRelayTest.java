@@ -23,6 +23,8 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,13 +32,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The origin's response body on its way to the client ({@link BodyRelay}), seen from a raw client
- * socket: a body the origin breaks off never looks complete, and a client that stops reading holds
- * the origin back instead of filling the proxy's memory, then gets the whole body once it reads.
+ * Bodies on their way through the proxy ({@link BodyRelay}), seen from a raw client socket: a
+ * response body the origin breaks off never looks complete; a client that stops reading holds the
+ * origin back, and an origin that stops reading holds the client's upload back, instead of either
+ * filling the proxy's memory; and once the reader reads, the rest flows and arrives intact.
  */
 @QuarkusTest
 @WithTestResource(RealServers.class)
-class ResponseRelayTest {
+class BodyRelayTest {
 
     @Inject
     RedisDataSource redis;
@@ -133,19 +136,75 @@ class ResponseRelayTest {
         }
     }
 
+    /**
+     * A 256 MiB upload with a declared length to an origin that reads none of it: the proxy stops
+     * reading the client once the sockets' buffers and its write queue towards the origin are full,
+     * so the client's writes block far short of the body. Once the origin reads, it gets it whole.
+     */
+    @Test
+    void anOriginThatStopsReadingHoldsTheUploadBackThenGetsItAll() throws Exception {
+        String token = token();
+        long size = 256L << 20;
+        try (RawHttp client = new RawHttp(base.getPort())) {
+            client.send("POST /upload?stall HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+                    + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + size + "\r\n\r\n");
+            AtomicLong written = new AtomicLong();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            Thread writer = new Thread(() -> {
+                try {
+                    for (long offset = 0; offset < size; offset += 1 << 16) {
+                        client.send(TestOrigin.pattern(offset, (int) Math.min(1 << 16, size - offset)));
+                        written.set(Math.min(size, offset + (1 << 16)));
+                    }
+                } catch (Throwable e) {
+                    failed.set(e);
+                }
+            }, "upload-writer");
+            writer.setDaemon(true);
+            writer.start();
+            long held = settled(written::get);
+            assertTrue(held > 0, "nothing of the upload was written");
+            assertTrue(held < 64L << 20, "the client wrote " + held + " bytes to an origin that reads none");
+
+            assertEquals("1", http.send(HttpRequest.newBuilder(URI.create(base + "origin-resume"))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body());
+            writer.join(60_000);
+            assertEquals(null, failed.get());
+            assertEquals(size, written.get());
+            RawHttp.Response response = client.read();
+            assertEquals(200, response.status(), response.text());
+            JsonObject echo = new JsonObject(response.text());
+            assertEquals(size, echo.getLong("bodyLength"));
+            MessageDigest expected = MessageDigest.getInstance("SHA-256");
+            for (long offset = 0; offset < size; offset += 1 << 20) {
+                expected.update(TestOrigin.pattern(offset, (int) Math.min(1 << 20, size - offset)));
+            }
+            assertEquals(HexFormat.of().formatHex(expected.digest()), echo.getString("bodySha256"));
+        }
+    }
+
     /** Polls the origin's count of bytes sent under {@code tag} until it has not moved for a second. */
     private long sentWhenSettled(String tag, String token) throws Exception {
+        return settled(() -> new JsonObject(http.send(HttpRequest.newBuilder(URI.create(base + "origin-stats?tag=" + tag))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body())
+                .getLong("bytesSent"));
+    }
+
+    interface Count {
+        long get() throws Exception;
+    }
+
+    /** Polls a growing count until it is above 0 and has not moved for a second (at most 30 s). */
+    private static long settled(Count count) throws Exception {
         long last = -1;
         int unchanged = 0;
         for (int poll = 0; poll < 300 && unchanged < 10; poll++) {
             Thread.sleep(100); // paces the poll
-            long now = new JsonObject(http.send(HttpRequest.newBuilder(URI.create(base + "origin-stats?tag=" + tag))
-                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body())
-                    .getLong("bytesSent");
+            long now = count.get();
             unchanged = now == last && now > 0 ? unchanged + 1 : 0;
             last = now;
         }
-        assertEquals(10, unchanged, "the origin's sending never settled (last count " + last + ")");
+        assertEquals(10, unchanged, "the count never settled (last " + last + ")");
         return last;
     }
 
