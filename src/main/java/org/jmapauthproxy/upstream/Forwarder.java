@@ -216,14 +216,15 @@ public final class Forwarder {
                 return;
             }
             firstByte.cancel();
-            ProcessingFilter.watchArrival(originRequest.connection(), originDone);
+            io.netty.handler.codec.http.HttpHeaders originHead =
+                    ProcessingFilter.watchArrival(originRequest.connection(), originDone);
             state.firstByte(System.nanoTime());
             state.originAnswered(ar.result().statusCode());
             ar.result().end().onComplete(end -> {
                 originDone.set(true);
                 state.endOrigin(end.failed() ? "aborted" : null);
             });
-            relay(ctx, ar.result(), eventStream, state, originDone);
+            relay(ctx, ar.result(), originHead, eventStream, state, originDone);
         });
         if (HttpMessages.hasBody(request)) {
             if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
@@ -284,8 +285,10 @@ public final class Forwarder {
         }
     }
 
-    private void relay(Exchange ctx, HttpClientResponse originResponse, boolean eventStream, RequestState state,
-                       AtomicBoolean originDone) {
+    /** @param originHead the origin response's headers as Netty decoded them, or {@code null} */
+    private void relay(Exchange ctx, HttpClientResponse originResponse,
+                       io.netty.handler.codec.http.HttpHeaders originHead, boolean eventStream,
+                       RequestState state, AtomicBoolean originDone) {
         HttpServerResponse response = ctx.response();
         // Failures of the origin body are handled where it is consumed (relay, rewriter); this keeps
         // Vert.x from logging a reset exchange as an unhandled error in between.
@@ -302,7 +305,11 @@ public final class Forwarder {
             return;
         }
         response.setStatusCode(originResponse.statusCode());
-        HeaderPolicy.toClient(originResponse.headers(), response.headers());
+        if (originHead != null) {
+            HeaderPolicy.toClient(originHead, response.headers());
+        } else {
+            HeaderPolicy.toClient(originResponse.headers(), response.headers());
+        }
         if (!interceptors.isEmpty()) {
             // Whoever writes the head (the relay below or a link that takes over), this runs just before.
             HttpServerRequest request = ctx.request();

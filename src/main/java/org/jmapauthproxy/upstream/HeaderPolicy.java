@@ -1,8 +1,11 @@
 package org.jmapauthproxy.upstream;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.MultiMap;
 import org.jmapauthproxy.exchange.Forwarded;
 
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -62,12 +65,7 @@ public final class HeaderPolicy {
                                 Forwarded forwarded, String requestId) {
         Set<String> named = connectionTokens(in);
         HeaderNames notCopied = forwarded.trusted() ? NOT_COPIED_TO_ORIGIN : NOT_COPIED_FROM_UNTRUSTED;
-        for (Map.Entry<String, String> header : in) {
-            String name = header.getKey();
-            if (!notCopied.contains(name) && !named.contains(name)) {
-                out.add(name, header.getValue());
-            }
-        }
+        copy(entries(in), notCopied, named, out);
         if (authorization != null) {
             out.set("Authorization", authorization);
         }
@@ -84,10 +82,31 @@ public final class HeaderPolicy {
 
     /** Copies the origin's response headers that may reach the client; repeated headers stay repeated. */
     public static void toClient(MultiMap in, MultiMap out) {
-        Set<String> named = connectionTokens(in);
-        for (Map.Entry<String, String> header : in) {
-            String name = header.getKey();
-            if (!NOT_COPIED_TO_CLIENT.contains(name) && !named.contains(name)) {
+        copy(entries(in), NOT_COPIED_TO_CLIENT, connectionTokens(in), out);
+    }
+
+    /** The same from the origin response's head as Netty decoded it (see {@link ProcessingFilter#watchArrival}). */
+    static void toClient(HttpHeaders in, MultiMap out) {
+        copy(in.iteratorCharSequence(), NOT_COPIED_TO_CLIENT,
+                in.contains(CONNECTION) ? connectionTokens(in.getAll(CONNECTION)) : Set.of(), out);
+    }
+
+    /**
+     * A header map's entries as stored. Vert.x's own map ({@code HeadersMultiMap}, a Netty
+     * {@code HttpHeaders} as well) holds the names as the HTTP decoder made them, byte strings the
+     * encoder copies whole; its {@code MultiMap} view would turn each into a {@code String} first,
+     * which the encoder then writes character by character.
+     */
+    private static Iterator<? extends Map.Entry<? extends CharSequence, ? extends CharSequence>> entries(MultiMap map) {
+        return map instanceof HttpHeaders stored ? stored.iteratorCharSequence() : map.iterator();
+    }
+
+    private static void copy(Iterator<? extends Map.Entry<? extends CharSequence, ? extends CharSequence>> in,
+                             HeaderNames notCopied, Set<String> named, MultiMap out) {
+        while (in.hasNext()) {
+            Map.Entry<? extends CharSequence, ? extends CharSequence> header = in.next();
+            CharSequence name = header.getKey();
+            if (!notCopied.contains(name) && (named.isEmpty() || !named.contains(name.toString()))) {
                 out.add(name, header.getValue());
             }
         }
@@ -98,11 +117,12 @@ public final class HeaderPolicy {
      * {@code keep-alive} and {@code close} name nothing that is not dropped anyway.
      */
     static Set<String> connectionTokens(MultiMap headers) {
-        if (!headers.contains(CONNECTION)) {
-            return Set.of();
-        }
+        return headers.contains(CONNECTION) ? connectionTokens(headers.getAll(CONNECTION)) : Set.of();
+    }
+
+    private static Set<String> connectionTokens(List<String> connectionValues) {
         Set<String> names = null;
-        for (String value : headers.getAll(CONNECTION)) {
+        for (String value : connectionValues) {
             int n = value.length();
             for (int from = 0; from <= n; ) {
                 int comma = value.indexOf(',', from);

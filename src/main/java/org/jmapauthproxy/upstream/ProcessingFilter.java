@@ -2,6 +2,7 @@ package org.jmapauthproxy.upstream;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -41,6 +42,8 @@ final class ProcessingFilter extends ChannelInboundHandlerAdapter {
     private boolean interim;
     /** Set once the response under way has arrived whole. */
     private AtomicBoolean arrival;
+    /** The headers of the final response head being handed to Vert.x, during that call only. */
+    private HttpHeaders delivering;
 
     /** Installs the filter on a new origin connection (HTTP/1.x only; HTTP/2 has no such quirk here). */
     static void install(HttpConnection connection) {
@@ -57,12 +60,17 @@ final class ProcessingFilter extends ChannelInboundHandlerAdapter {
      * whole. Called on the connection's event loop while Vert.x hands that head over (the ordinary
      * pool's connections live on the loop of the exchanges they serve); elsewhere, or on a connection
      * without the filter, nothing is watched.
+     *
+     * @return that head's headers as Netty decoded them (what Vert.x's view of them wraps), or
+     *         {@code null} when the head is not being handed over right now
      */
-    static void watchArrival(HttpConnection connection, AtomicBoolean whole) {
+    static HttpHeaders watchArrival(HttpConnection connection, AtomicBoolean whole) {
         if (connection instanceof ConnectionBase base && base.channel().eventLoop().inEventLoop()
                 && base.channel().pipeline().get(NAME) instanceof ProcessingFilter filter) {
             filter.arrival = whole;
+            return filter.delivering;
         }
+        return null;
     }
 
     @Override
@@ -84,7 +92,12 @@ final class ProcessingFilter extends ChannelInboundHandlerAdapter {
         }
         boolean last = msg instanceof LastHttpContent;
         // The exchange learns of its head inside this call (and asks to be told of the end then).
-        ctx.fireChannelRead(msg);
+        delivering = msg instanceof HttpResponse response && !interim ? response.headers() : null;
+        try {
+            ctx.fireChannelRead(msg);
+        } finally {
+            delivering = null;
+        }
         if (last) {
             if (interim) {
                 interim = false;

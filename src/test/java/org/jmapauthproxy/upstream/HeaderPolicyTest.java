@@ -1,14 +1,20 @@
 package org.jmapauthproxy.upstream;
 
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.impl.headers.HeadersAdaptor;
 import org.jmapauthproxy.exchange.Forwarded;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.Iterator;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 class HeaderPolicyTest {
@@ -102,5 +108,58 @@ class HeaderPolicyTest {
         assertEquals(java.util.Set.of(), HeaderPolicy.connectionTokens(
                 MultiMap.caseInsensitiveMultiMap().add("Connection", "Keep-Alive").add("Connection", "close, Upgrade")));
         assertEquals(java.util.Set.of(), HeaderPolicy.connectionTokens(MultiMap.caseInsensitiveMultiMap()));
+    }
+
+    /** Headers as Netty's decoder makes them: names as byte strings, values as strings. */
+    static DefaultHttpHeaders decoded(String... namesAndValues) {
+        DefaultHttpHeaders headers = new DefaultHttpHeaders();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            headers.add(new AsciiString(namesAndValues[i]), namesAndValues[i + 1]);
+        }
+        return headers;
+    }
+
+    /**
+     * The origin's head as Netty decoded it gives the client what Vert.x's view of it does: the same
+     * headers in the same order, repeated ones repeated, every hop header and every header named in
+     * {@code Connection} left out.
+     */
+    @Test
+    void theDecodedOriginHeadGivesWhatItsVertxViewGives() {
+        DefaultHttpHeaders head = decoded("Content-Type", "application/json", "Set-Cookie", "a=1", "Connection", "X-Private, keep-alive",
+                "X-Private", "p", "Keep-Alive", "timeout=5", "Set-Cookie", "b=2", "Alt-Svc", "h2c=\":8008\"", "Upgrade", "h2c",
+                "Transfer-Encoding", "chunked", "Connection", "x-two", "X-TWO", "2", "Vary", "Accept", "Content-Length", "12");
+        MultiMap fromNetty = MultiMap.caseInsensitiveMultiMap();
+        HeaderPolicy.toClient(head, fromNetty);
+        MultiMap fromVertx = MultiMap.caseInsensitiveMultiMap();
+        HeaderPolicy.toClient(new HeadersAdaptor(head), fromVertx);
+        assertEquals(fromVertx.entries().toString(), fromNetty.entries().toString());
+        assertEquals("[Content-Type=application/json, Set-Cookie=a=1, Set-Cookie=b=2, Vary=Accept, Content-Length=12]",
+                fromNetty.entries().toString());
+    }
+
+    /**
+     * Names copied from a decoded head stay byte strings, which the HTTP encoder copies whole (a
+     * {@code String} it writes character by character); what goes out is the same either way.
+     */
+    @Test
+    void decodedNamesAreCopiedAsByteStringsBothWays() {
+        MultiMap toClient = MultiMap.caseInsensitiveMultiMap();
+        HeaderPolicy.toClient(decoded("Content-Type", "text/html", "ETag", "\"e1\""), toClient);
+        MultiMap request = MultiMap.caseInsensitiveMultiMap();
+        ((HttpHeaders) request).add(new AsciiString("Accept"), "application/json");
+        ((HttpHeaders) request).add(new AsciiString("Connection"), "X-Gone");
+        ((HttpHeaders) request).add(new AsciiString("x-gone"), "1");
+        MultiMap toOrigin = MultiMap.caseInsensitiveMultiMap();
+        HeaderPolicy.toOrigin(request, toOrigin, "Basic abc", null, HOP, "rid-1");
+        for (MultiMap out : List.of(toClient, toOrigin)) {
+            Iterator<java.util.Map.Entry<CharSequence, CharSequence>> entries = ((HttpHeaders) out).iteratorCharSequence();
+            java.util.Map.Entry<CharSequence, CharSequence> first = entries.next();
+            assertInstanceOf(AsciiString.class, first.getKey(), first.toString());
+        }
+        assertEquals("[Content-Type=text/html, ETag=\"e1\"]", toClient.entries().toString());
+        assertEquals("application/json", toOrigin.get("accept"));
+        assertNull(toOrigin.get("X-Gone"));
+        assertNull(toOrigin.get("Connection"));
     }
 }
