@@ -322,6 +322,35 @@ public final class TestOrigin {
         response.write(Buffer.buffer(pattern(0, n))).onComplete(written -> request.connection().close());
     }
 
+    /** The SHA-256, in hex, of the first {@code size} bytes of {@link #pattern}. */
+    public static String patternSha256(long size) {
+        MessageDigest expected = sha256();
+        for (long offset = 0; offset < size; offset += 1 << 20) {
+            expected.update(pattern(offset, (int) Math.min(1 << 20, size - offset)));
+        }
+        return HexFormat.of().formatHex(expected.digest());
+    }
+
+    /** How many bytes a body had and their SHA-256 in hex. */
+    public record BodyDigest(long length, String sha256) {
+    }
+
+    /** Reads {@code in} to its end or to {@code limit} bytes, whichever comes first, and digests what it read. */
+    public static BodyDigest digest(java.io.InputStream in, long limit) throws IOException {
+        MessageDigest received = sha256();
+        byte[] buffer = new byte[1 << 16];
+        long total = 0;
+        while (total < limit) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total));
+            if (n < 0) {
+                break;
+            }
+            received.update(buffer, 0, n);
+            total += n;
+        }
+        return new BodyDigest(total, HexFormat.of().formatHex(received.digest()));
+    }
+
     /** The byte at offset i of a download is (i * 31 + i / 4096) & 0xff: cheap and not periodic in 256. */
     public static byte[] pattern(long offset, int size) {
         byte[] out = new byte[size];

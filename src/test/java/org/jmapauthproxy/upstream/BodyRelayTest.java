@@ -12,16 +12,13 @@ import org.jmapauthproxy.support.Sessions;
 import org.jmapauthproxy.support.TestOrigin;
 import org.junit.jupiter.api.Test;
 
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -115,24 +112,8 @@ class BodyRelayTest {
             assertTrue(held > 0, "the origin sent nothing");
             assertTrue(held < 64L << 20, "the origin sent " + held + " bytes to a client that reads none");
 
-            MessageDigest received = MessageDigest.getInstance("SHA-256");
-            InputStream in = client.input();
-            byte[] buffer = new byte[1 << 16];
-            long total = 0;
-            while (total < size) {
-                int n = in.read(buffer, 0, (int) Math.min(buffer.length, size - total));
-                if (n < 0) {
-                    break;
-                }
-                received.update(buffer, 0, n);
-                total += n;
-            }
-            assertEquals(size, total);
-            MessageDigest expected = MessageDigest.getInstance("SHA-256");
-            for (long offset = 0; offset < size; offset += 1 << 20) {
-                expected.update(TestOrigin.pattern(offset, (int) Math.min(1 << 20, size - offset)));
-            }
-            assertEquals(HexFormat.of().formatHex(expected.digest()), HexFormat.of().formatHex(received.digest()));
+            TestOrigin.BodyDigest received = TestOrigin.digest(client.input(), size);
+            assertEquals(new TestOrigin.BodyDigest(size, TestOrigin.patternSha256(size)), received);
         }
     }
 
@@ -175,11 +156,7 @@ class BodyRelayTest {
             assertEquals(200, response.status(), response.text());
             JsonObject echo = new JsonObject(response.text());
             assertEquals(size, echo.getLong("bodyLength"));
-            MessageDigest expected = MessageDigest.getInstance("SHA-256");
-            for (long offset = 0; offset < size; offset += 1 << 20) {
-                expected.update(TestOrigin.pattern(offset, (int) Math.min(1 << 20, size - offset)));
-            }
-            assertEquals(HexFormat.of().formatHex(expected.digest()), echo.getString("bodySha256"));
+            assertEquals(TestOrigin.patternSha256(size), echo.getString("bodySha256"));
         }
     }
 
