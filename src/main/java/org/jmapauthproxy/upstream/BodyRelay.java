@@ -66,7 +66,7 @@ final class BodyRelay implements Handler<Buffer> {
         source.resume();
     }
 
-    /** The declared length of a response head's body: its {@code Content-Length}, or -1. */
+    /** The length a head declares for its body: its {@code Content-Length}, or -1 (none, or not a plain number). */
     static long declaredLength(String contentLength) {
         if (contentLength == null || contentLength.isEmpty() || contentLength.length() > 18) {
             return -1;

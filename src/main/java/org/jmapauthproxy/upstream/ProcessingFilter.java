@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * returns the connection to the pool at that moment, while a paused reader may not have consumed
  * the response's end yet; resetting the exchange after it would close the connection, which may by
  * then carry another client's request (Vert.x 4.5 closes a connection whose stream is reset once
- * the stream's response has ended, {@code Http1xClientConnection.reset}).
+ * the stream's response has ended, {@code Http1xClientConnection.reset}). At that moment it also
+ * hands over the head as Netty decoded it, whose header names Vert.x's view would turn into strings.
  *
  * <p>Reaching the pipeline takes Vert.x's internal {@code ConnectionBase}: Vert.x 4.5 (4.5.27 here)
  * offers no public hook on a client connection's channel. A Vert.x client that takes {@code 102} as
