@@ -279,9 +279,8 @@ public final class TestOrigin {
         });
     }
 
-    /** Streams {@code n} deterministic bytes ({@link #pattern}) honouring backpressure. */
     /**
-     * {@code n} bytes of {@link #pattern}, written as fast as the connection takes them; with
+     * Streams {@code n} bytes of {@link #pattern}, honouring backpressure; with
      * {@code ?tag=T}, how many have been handed to the connection so far is kept under T for
      * {@code /origin-stats?tag=T}.
      */
